@@ -1,0 +1,1 @@
+"""Storage: the protocol between storage and everything above it, and its implementations."""

@@ -1,0 +1,167 @@
+"""The exception and warning tree of databroker.
+
+Every exception derives from :class:`DatabrokerError` and also from the builtin
+exception that databroker 1.x raised in the same situation, so existing
+``except KeyError:`` (and similar) clauses keep working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AmbiguousTimeError",
+    "AmbiguousUidPrefix",
+    "BrokenReference",
+    "ConfigError",
+    "ConfigNotFound",
+    "CorruptFileError",
+    "DatabrokerError",
+    "DatabrokerWarning",
+    "DuplicateRunWarning",
+    "DuplicateUniqueID",
+    "ExternalFileNotFound",
+    "HandlerError",
+    "HandlerImportError",
+    "HandlerPluginWarning",
+    "InvalidDocument",
+    "InvalidQuery",
+    "InvalidTimeError",
+    "NonExistentTimeError",
+    "NotMutable",
+    "RunIndexError",
+    "RunNotFound",
+    "ShapeMismatchError",
+    "ShapeMismatchWarning",
+    "SkippedFileWarning",
+    "TruncatedFileWarning",
+    "UnknownHandlerSpec",
+    "UnsupportedQuery",
+    "WriteNotSupported",
+]
+
+
+def _pytz_exception(name: str) -> type:
+    """Return ``pytz.exceptions.<name>`` when pytz is installed, else ``Exception``."""
+    try:
+        import pytz.exceptions
+    except ImportError:  # pytz is optional
+        return Exception
+    return getattr(pytz.exceptions, name)
+
+
+class DatabrokerError(Exception):
+    """Base class of every exception raised by databroker."""
+
+
+class _KeyErrorMessage(DatabrokerError, KeyError):
+    """A KeyError whose ``str()`` is the message, not its ``repr()``."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class RunNotFound(_KeyErrorMessage):
+    """No run matches a uid, uid prefix or scan_id."""
+
+
+class AmbiguousUidPrefix(DatabrokerError, ValueError):
+    """A uid prefix matches more than one run."""
+
+
+class RunIndexError(DatabrokerError, IndexError):
+    """A negative (recency) index reaches past the number of runs."""
+
+
+class NotMutable(DatabrokerError, TypeError):
+    """A :class:`databroker.core.Document` was mutated."""
+
+
+class InvalidQuery(DatabrokerError, ValueError):
+    """A query is malformed or of the wrong type."""
+
+
+class UnsupportedQuery(DatabrokerError, NotImplementedError):
+    """A query uses an operator this backend cannot evaluate."""
+
+
+class InvalidDocument(DatabrokerError, ValueError):
+    """A document handed to a writer lacks a field it needs or has an unknown name."""
+
+
+class DuplicateUniqueID(DatabrokerError, ValueError):
+    """A uid is reused with different content."""
+
+
+class WriteNotSupported(DatabrokerError, RuntimeError):
+    """The catalog has no writer."""
+
+
+class CorruptFileError(DatabrokerError, ValueError):
+    """Undecodable data inside a JSONL or msgpack file."""
+
+
+class BrokenReference(_KeyErrorMessage):
+    """A document points to a uid that cannot be found."""
+
+
+class UnknownHandlerSpec(_KeyErrorMessage):
+    """No handler is registered for a Resource spec or StreamResource mimetype."""
+
+
+class ExternalFileNotFound(DatabrokerError, FileNotFoundError):
+    """The resolved path of external data does not exist."""
+
+
+class HandlerError(DatabrokerError, RuntimeError):
+    """A handler raised while loading external data."""
+
+
+class ShapeMismatchError(DatabrokerError, ValueError):
+    """A value's shape contradicts the shape chosen for its field."""
+
+
+class ConfigError(DatabrokerError, ValueError):
+    """A configuration is malformed or needs an unsupported backend."""
+
+
+class ConfigNotFound(DatabrokerError, FileNotFoundError):
+    """A named configuration was not found on the search path."""
+
+
+class HandlerImportError(DatabrokerError, ImportError):
+    """A handler given as a dotted path cannot be imported."""
+
+
+class InvalidTimeError(DatabrokerError, ValueError):
+    """A time value cannot be understood."""
+
+
+class NonExistentTimeError(InvalidTimeError, _pytz_exception("NonExistentTimeError")):  # type: ignore[misc]
+    """A wall-clock time that the daylight-saving change skips."""
+
+
+class AmbiguousTimeError(InvalidTimeError, _pytz_exception("AmbiguousTimeError")):  # type: ignore[misc]
+    """A wall-clock time that the daylight-saving change repeats."""
+
+
+class DatabrokerWarning(UserWarning):
+    """Base class of every warning emitted by databroker."""
+
+
+class HandlerPluginWarning(DatabrokerWarning):
+    """A handler entry point failed to load or two plugins claim one key."""
+
+
+class ShapeMismatchWarning(DatabrokerWarning):
+    """The observed shape of external data differs from the declared shape."""
+
+
+class SkippedFileWarning(DatabrokerWarning):
+    """A file matched by a catalog's globs is not a run and was skipped."""
+
+
+class TruncatedFileWarning(DatabrokerWarning):
+    """A file ends in a partial record, taken as not yet written."""
+
+
+class DuplicateRunWarning(DatabrokerWarning):
+    """Two stored runs share one start uid."""
