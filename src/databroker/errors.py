@@ -11,6 +11,7 @@ __all__ = [
     "AmbiguousTimeError",
     "AmbiguousUidPrefix",
     "BrokenReference",
+    "CatalogPathNotFound",
     "ConfigError",
     "ConfigNotFound",
     "CorruptFileError",
@@ -93,6 +94,10 @@ class DuplicateUniqueID(DatabrokerError, ValueError):
 
 class WriteNotSupported(DatabrokerError, RuntimeError):
     """The catalog has no writer."""
+
+
+class CatalogPathNotFound(DatabrokerError, FileNotFoundError):
+    """The directory of a file catalog's glob pattern does not exist."""
 
 
 class CorruptFileError(DatabrokerError, ValueError):

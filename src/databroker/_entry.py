@@ -1,0 +1,76 @@
+"""``Entry``: an intake catalog entry that builds its source directly and caches it."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from intake.catalog.local import LocalCatalogEntry
+
+__all__ = ["Entry"]
+
+_MAX_CACHED_SOURCES = 10
+
+
+def _cache_key(kwargs: dict[str, Any]) -> str:
+    return repr(sorted(kwargs.items(), key=lambda item: item[0]))
+
+
+class Entry(LocalCatalogEntry):
+    """A catalog entry that passes itself to its driver as ``entry=``.
+
+    ``get(**kwargs)`` returns one source per distinct ``kwargs`` (at most 10 kept, least
+    recently used dropped first). Persistence is off.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._pmode = "never"
+        self._sources: OrderedDict[str, Any] = OrderedDict()
+
+    @property
+    def pmode(self) -> str:
+        """Persistence mode: always ``'never'``."""
+        return "never"
+
+    @pmode.setter
+    def pmode(self, value: str) -> None:  # intake assigns it; persistence stays off
+        pass
+
+    @property
+    def catalog(self) -> Any:
+        """The catalog this entry belongs to."""
+        return self._catalog
+
+    def get(self, **kwargs: Any) -> Any:
+        """Return the (cached) source built with ``kwargs``."""
+        key = _cache_key(kwargs)
+        source = self._sources.get(key)
+        if source is not None:
+            self._sources.move_to_end(key)
+            return source
+        driver = self._plugin[0] if isinstance(self._plugin, list) else self._plugin
+        source = driver(**{**self._open_args, **kwargs, "entry": self})
+        source.catalog_object = self._catalog
+        source.name = self.name
+        source.description = self._description
+        source.cat = self._catalog
+        source._entry = self
+        source._passed_kwargs = list(kwargs)
+        self._sources[key] = source
+        while len(self._sources) > _MAX_CACHED_SOURCES:
+            self._sources.popitem(last=False)
+        return source
+
+    def __call__(self, persist: Any = None, **kwargs: Any) -> Any:
+        return self.get(**kwargs)
+
+    def cache_clear(self) -> None:
+        """Forget every cached source."""
+        self._sources.clear()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        return self.get()._repr_pretty_(printer, cycle)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        return self.get()._repr_mimebundle_(include=include, exclude=exclude)

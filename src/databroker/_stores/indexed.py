@@ -1,0 +1,106 @@
+"""A catalog store that keeps every start document in process and searches them there.
+
+File and memory stores derive from :class:`InProcessCatalogStore`; they only say how runs are
+found (:meth:`_refresh`) and opened (:meth:`open_run`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .base import CatalogStore, Doc, Query
+
+__all__ = ["InProcessCatalogStore"]
+
+_Matcher = Callable[[Doc], bool]
+
+
+def _newest_first(start: Doc) -> tuple[float, str]:
+    return (-float(start.get("time", 0.0)), str(start.get("uid", "")))
+
+
+class InProcessCatalogStore(CatalogStore):
+    """Search and lookup over an in-process ``{uid: start}`` index."""
+
+    def __init__(self) -> None:
+        self._starts: dict[str, Doc] = {}
+        self._ordered: list[Doc] | None = None
+        self._matchers: dict[str, _Matcher] = {}
+        self._matches: dict[str, list[Doc]] = {}
+
+    # -- index maintenance ----------------------------------------------------------------
+
+    def _set_start(self, uid: str, start: Doc) -> None:
+        self._starts[uid] = start
+        self._invalidate()
+
+    def _drop_start(self, uid: str) -> None:
+        if self._starts.pop(uid, None) is not None:
+            self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._ordered = None
+        self._matches.clear()
+
+    def _all_ordered(self) -> list[Doc]:
+        if self._ordered is None:
+            self._ordered = sorted(self._starts.values(), key=_newest_first)
+        return self._ordered
+
+    def _matcher(self, query: Query) -> _Matcher:
+        key = repr(query)
+        matcher = self._matchers.get(key)
+        if matcher is None:
+            from .matcher import compile_query
+
+            matcher = self._matchers[key] = compile_query(query)
+        return matcher
+
+    def _matching(self, query: Query) -> list[Doc]:
+        """Return matching starts newest first, cached until the index changes."""
+        key = repr(query)
+        found = self._matches.get(key)
+        if found is None:
+            if not query:
+                found = self._all_ordered()
+            else:
+                matcher = self._matcher(query)
+                found = [start for start in self._all_ordered() if matcher(start)]
+            self._matches[key] = found
+        return found
+
+    # -- CatalogStore --------------------------------------------------------------------
+
+    def iter_starts(self, query: Query) -> Iterator[Doc]:
+        return iter(self._matching(query))
+
+    def count(self, query: Query) -> int:
+        return len(self._matching(query))
+
+    def get_start(self, uid: str, query: Query) -> Doc | None:
+        start = self._starts.get(uid)
+        if start is None or (query and not self._matcher(query)(start)):
+            return None
+        return start
+
+    def find_uid_prefix(self, prefix: str, query: Query, limit: int = 11) -> list[str]:
+        found: list[str] = []
+        for start in self._matching(query):
+            uid = start["uid"]
+            if uid.startswith(prefix):
+                found.append(uid)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def find_scan_id(self, scan_id: int, query: Query) -> Doc | None:
+        for start in self._matching(query):
+            value: Any = start.get("scan_id")
+            if value == scan_id and not isinstance(value, bool):
+                return start
+        return None
+
+    def nth_newest(self, n: int, query: Query) -> Doc | None:
+        matching = self._matching(query)
+        return matching[n] if 0 <= n < len(matching) else None
