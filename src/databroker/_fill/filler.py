@@ -1,0 +1,83 @@
+"""event-model Filler construction and the ``'delayed'`` coercion (handlers → dask arrays)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import event_model
+
+from ..errors import HandlerImportError
+from .datakeys import declared_dtype
+from .paths import RootMap
+from .registry import import_dotted
+
+__all__ = ["make_filler", "register_delayed_coercion"]
+
+
+def _delayed_coercion(handler_class: type, filler_state: Any) -> type:
+    """Return a subclass of ``handler_class`` whose calls return lazy dask arrays.
+
+    The shape and dtype of each array come from the DataKey being filled (the Filler puts
+    the descriptor and key on ``filler_state``); unknown (null or 0) axes become NaN-sized.
+    """
+    if getattr(handler_class, "return_type", {}).get("delayed"):
+        return handler_class  # the handler already returns dask arrays
+    # Imported here, not at registration, so that importing databroker.core stays light.
+    import dask
+    import dask.array
+
+    class DelayedHandler(handler_class):  # type: ignore[misc, valid-type]
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            data_key = filler_state.descriptor["data_keys"][filler_state.key]
+            shape = tuple(size if size else math.nan for size in data_key.get("shape") or ())
+            load = dask.delayed(super().__call__, pure=True)
+            return dask.array.from_delayed(
+                load(*args, **kwargs), shape=shape, dtype=declared_dtype(data_key)
+            )
+
+    DelayedHandler.__name__ = f"Delayed{handler_class.__name__}"
+    DelayedHandler.__qualname__ = f"Delayed{handler_class.__qualname__}"
+    return DelayedHandler
+
+
+def register_delayed_coercion() -> None:
+    """Register the ``'delayed'`` option of ``event_model.Filler(coerce=...)``.
+
+    Safe to call repeatedly: registering the same function again is a no-op.
+    """
+    event_model.register_coercion("delayed", _delayed_coercion)
+
+
+def make_filler(
+    filler_class: type | str,
+    handler_registry: Mapping[str, Any],
+    root_map: Mapping[str, str],
+    coerce: str,
+) -> Any:
+    """Build ``filler_class(handler_registry, root_map=..., inplace=False, coerce=coerce)``.
+
+    Parameters
+    ----------
+    filler_class
+        ``event_model.Filler`` or a subclass, or the dotted import path of one.
+    handler_registry
+        ``{spec: handler class}``.
+    root_map
+        ``{stored root: local root}``; passed as a :class:`RootMap` so that the Filler
+        applies the same longest-prefix rule as ``read()``.
+    coerce
+        ``'force_numpy'``, ``'delayed'`` or another registered coercion.
+    """
+    if isinstance(filler_class, str):
+        try:
+            filler_class = import_dotted(filler_class)
+        except ImportError as err:
+            raise HandlerImportError(
+                f"filler_class {filler_class!r} cannot be imported ({err}). Give the class "
+                f"itself or a dotted path such as 'event_model.Filler'."
+            ) from err
+    return filler_class(  # type: ignore[operator]
+        dict(handler_registry), root_map=RootMap(root_map), inplace=False, coerce=coerce
+    )

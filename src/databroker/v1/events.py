@@ -1,0 +1,156 @@
+"""The v1 document and event generators: ``get_documents``, ``get_events`` and friends.
+
+Pages from ``BlueskyRun.documents()`` are unpacked here because v1 callers expect single
+``event`` and ``datum`` documents; every document handed out is a fresh mutable copy passed
+through the Broker's ``prepare_hook``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._documents import unpack_datum_page, unpack_event_page
+from ..utils import ALL
+from .fields import Selection, select
+
+if TYPE_CHECKING:
+    from .header import Header
+
+__all__ = ["as_headers", "check_handler_registry", "iter_documents", "iter_events"]
+
+Hook = Callable[[str, Any], Any]
+
+
+def as_headers(headers: Header | Iterable[Header]) -> list[Header]:
+    """Return ``headers`` as a list: one Header or an iterable of them."""
+    from .header import Header
+
+    if isinstance(headers, Header):
+        return [headers]
+    return list(headers)
+
+
+def check_handler_registry(handler_registry: Any) -> None:
+    """Refuse the 1.x per-call ``handler_registry`` argument."""
+    if handler_registry is not None:
+        raise NotImplementedError(
+            "The handler_registry argument is no longer supported. Register handlers on the "
+            "Broker instead: db.reg.register_handler(spec, handler_class)."
+        )
+
+
+def _fresh(doc: Mapping[str, Any]) -> dict[str, Any]:
+    to_dict = getattr(doc, "to_dict", None)
+    return to_dict() if to_dict is not None else copy.deepcopy(dict(doc))
+
+
+def _stream_of(descriptor: Mapping[str, Any]) -> str:
+    return descriptor.get("name") or "primary"
+
+
+def _apply_selection(event: dict[str, Any], selection: Selection) -> dict[str, Any] | None:
+    """Restrict an unpacked event to the selected keys and merge the extras; None if empty."""
+    data = event["data"]
+    keys = [key for key in selection.keys if key in data]
+    event["data"] = {key: data[key] for key in keys}
+    timestamps = event.get("timestamps", {})
+    event["timestamps"] = {key: timestamps[key] for key in keys if key in timestamps}
+    filled = event.get("filled", {})
+    event["filled"] = {key: filled[key] for key in keys if key in filled}
+    for key, (value, timestamp) in selection.extras.items():
+        # Each event gets its own copy, so changing one event never changes another.
+        event["data"][key] = copy.deepcopy(value)
+        event["timestamps"][key] = timestamp
+    return event if event["data"] else None
+
+
+def _run_documents(
+    header: Header, stream_name: Any, fields: Iterable[str] | None, fill: bool
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Yield one run's documents, unpacked and selected but not yet copied or hooked."""
+    run = header._run
+    wanted = (lambda name: True) if stream_name is ALL else (lambda name: name == stream_name)
+    descriptors: dict[str, Mapping[str, Any]] = {}
+    selections: dict[str, Selection] = {}
+    current_stream = None  # stream resources follow the descriptors of their stream
+    start = run.metadata["start"]
+    saw_stop = False
+    for name, doc in run.documents(fill="yes" if fill else "no", strict_order=True):
+        if name == "descriptor":
+            descriptors[doc["uid"]] = doc
+            current_stream = _stream_of(doc)
+            if wanted(current_stream):
+                yield name, doc
+        elif name == "event_page":
+            descriptor = descriptors[doc["descriptor"]]
+            if not wanted(_stream_of(descriptor)):
+                continue
+            for event in unpack_event_page(doc):
+                if fields is not None:
+                    uid = descriptor["uid"]
+                    if uid not in selections:
+                        selections[uid] = select(fields, descriptor, start, run.metadata["stop"])
+                    event = _apply_selection(event, selections[uid])
+                if event is not None:
+                    yield "event", event
+        elif name == "datum_page":
+            for datum in unpack_datum_page(doc):
+                yield "datum", datum
+        elif name == "stream_resource":
+            if wanted(current_stream):
+                yield name, doc
+        elif name == "stream_datum":
+            if wanted(_stream_of(descriptors.get(doc["descriptor"], {"name": current_stream}))):
+                yield name, doc
+        else:
+            saw_stop = saw_stop or name == "stop"
+            yield name, doc
+    if not saw_stop:
+        yield "stop", {}
+
+
+def iter_documents(
+    headers: Header | Iterable[Header],
+    hook: Hook,
+    stream_name: Any = ALL,
+    fields: Iterable[str] | None = None,
+    fill: bool = False,
+) -> Iterator[tuple[str, Any]]:
+    """Yield ``(name, hook(name, fresh copy))`` for every document of every header, in order.
+
+    Parameters
+    ----------
+    headers
+        One Header or an iterable of them.
+    hook
+        The Broker's ``prepare_hook``.
+    stream_name
+        ``ALL`` or one stream; descriptors, events, stream resources and stream datum of
+        other streams are left out (resources and datum are kept).
+    fields
+        See :func:`databroker.v1.fields.select`.
+    fill
+        Load external data (``documents(fill='yes')``).
+    """
+    if fields is not None and isinstance(fields, str):
+        fields = [fields]
+    for header in as_headers(headers):
+        for name, doc in _run_documents(header, stream_name, fields, fill):
+            # Unpacked events and datum are already new dicts; other documents are copied.
+            fresh = doc if name in ("event", "datum") else _fresh(doc)
+            yield name, hook(name, fresh)
+
+
+def iter_events(
+    headers: Header | Iterable[Header],
+    hook: Hook,
+    stream_name: Any = "primary",
+    fields: Iterable[str] | None = None,
+    fill: bool = False,
+) -> Iterator[Any]:
+    """Yield only the events of :func:`iter_documents`."""
+    for name, doc in iter_documents(headers, hook, stream_name, fields, fill):
+        if name == "event":
+            yield doc

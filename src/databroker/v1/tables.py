@@ -1,0 +1,145 @@
+"""``get_table``: one stream of one or more runs as a ``pandas.DataFrame``.
+
+Built from event pages, column by column, in one pass over each run's documents.
+Imported only by ``Broker.get_table``, so importing pandas at module level here does not make
+``import databroker`` heavy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas
+
+from .._time import local_zone_name
+from .fields import select
+
+if TYPE_CHECKING:
+    from .header import Header
+
+__all__ = ["get_table"]
+
+
+def _column(chunks: Sequence[Any]) -> np.ndarray:
+    """Concatenate per-page value lists into one 1-D column.
+
+    Scalars keep their numpy type (integers stay integers); arrays, strings, mixed values and
+    None go into an object column holding one value per row.
+    """
+    try:
+        parts = [np.asarray(chunk) for chunk in chunks]
+    except ValueError:  # ragged arrays inside one page
+        parts = None
+    if parts is not None and all(p.ndim == 1 and p.dtype.kind not in "OUS" for p in parts):
+        return np.concatenate(parts) if parts else np.empty(0)
+    values = [value for chunk in chunks for value in chunk]
+    column = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):  # item by item: equal-shape arrays must not broadcast
+        column[i] = value
+    return column
+
+
+def _block(
+    descriptor: Mapping[str, Any],
+    pages: list[Mapping[str, Any]],
+    fields: Iterable[str] | None,
+    start: Mapping[str, Any],
+    stop: Mapping[str, Any] | None,
+) -> pandas.DataFrame | None:
+    """The rows of one descriptor, ordered by event time; None when it has no events."""
+    pages = [page for page in pages if len(page["uid"])]
+    if not pages:
+        return None
+    selection = select(fields, descriptor, start, stop)
+    times = np.concatenate([np.asarray(page["time"], dtype=float) for page in pages])
+    order = np.argsort(times, kind="stable")
+    seq_nums = _column([page["seq_num"] for page in pages])[order]
+    columns: dict[str, Any] = {"time": times[order]}
+    for key in selection.keys:
+        # STREAM: keys (and keys absent from every page) have no values in the events.
+        if not any(key in page["data"] for page in pages):
+            continue
+        chunks = [page["data"].get(key, [None] * len(page["uid"])) for page in pages]
+        columns[key] = _column(chunks)[order]
+    rows = len(times)
+    for key, (value, _) in selection.extras.items():
+        if key not in columns:  # a start/stop key named 'time' must not replace event times
+            columns[key] = _column([[value] * rows])
+    return pandas.DataFrame(columns, index=pandas.Index(seq_nums, name="seq_num"))
+
+
+def _header_blocks(
+    header: Header, stream_name: str, fields: Iterable[str] | None, fill: bool
+) -> list[pandas.DataFrame]:
+    run = header._run
+    descriptors: list[Mapping[str, Any]] = []
+    pages: dict[str, list[Mapping[str, Any]]] = {}
+    stop = None
+    # One pass; strict_order=False keeps pages whole, which is all a columnar table needs.
+    for name, doc in run.documents(fill="yes" if fill else "no", strict_order=False):
+        if name == "descriptor" and (doc.get("name") or "primary") == stream_name:
+            descriptors.append(doc)
+            pages[doc["uid"]] = []
+        elif name == "event_page" and doc["descriptor"] in pages:
+            pages[doc["descriptor"]].append(doc)
+        elif name == "stop":
+            stop = doc
+    start = run.metadata["start"]
+    descriptors.sort(key=lambda d: d.get("time", 0.0))
+    blocks = (_block(d, pages[d["uid"]], fields, start, stop) for d in descriptors)
+    return [block for block in blocks if block is not None]
+
+
+def _convert_times(
+    times: pandas.Series, convert_times: bool, localize_times: bool, timezone: str | None
+) -> pandas.Series:
+    if not convert_times and not localize_times:
+        return times
+    utc = pandas.to_datetime(times, unit="s", utc=True)
+    if not localize_times:
+        return utc.dt.tz_localize(None)
+    return utc.dt.tz_convert(timezone or local_zone_name()).dt.tz_localize(None)
+
+
+def get_table(
+    headers: list[Header],
+    stream_name: str = "primary",
+    fields: Iterable[str] | None = None,
+    fill: bool = False,
+    convert_times: bool = True,
+    timezone: str | None = None,
+    localize_times: bool = True,
+) -> pandas.DataFrame:
+    """Return one stream of ``headers`` as a DataFrame indexed by ``seq_num``.
+
+    Parameters
+    ----------
+    headers
+        The runs, in output order.
+    stream_name
+        The stream to tabulate.
+    fields
+        See :func:`databroker.v1.fields.select`; matching configuration, start and stop keys
+        become constant columns after the data columns.
+    fill
+        Load external data (columns of numpy arrays) instead of datum ids.
+    convert_times, localize_times, timezone
+        ``time`` as tz-naive wall-clock time in ``timezone`` (default: the local zone), as
+        tz-naive UTC (``localize_times=False``), or as float epoch seconds (both False).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One block per descriptor (by time) per header, concatenated; ``pandas.DataFrame()``
+        when there are no rows.
+    """
+    if fields is not None and isinstance(fields, str):
+        fields = [fields]
+    blocks = [block for h in headers for block in _header_blocks(h, stream_name, fields, fill)]
+    if not blocks:
+        return pandas.DataFrame()
+    table = blocks[0] if len(blocks) == 1 else pandas.concat(blocks)
+    table["time"] = _convert_times(table["time"], convert_times, localize_times, timezone)
+    return table
