@@ -1,0 +1,95 @@
+"""The ``bluesky-mongo-normalized-catalog`` driver: one Mongo document per bluesky document."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import event_model
+
+from .._stores.mongo_normalized import NormalizedCatalogStore
+from ..v2 import Broker
+
+__all__ = ["BlueskyMongoCatalog"]
+
+
+class BlueskyMongoCatalog(Broker):
+    """A catalog of runs in the MongoDB "normalized" layout (as written by suitcase-mongo).
+
+    Parameters
+    ----------
+    metadatastore_db
+        A pymongo/mongomock ``Database`` holding ``run_start``, ``run_stop``,
+        ``event_descriptor`` and ``event``, or a URI including the database name.
+    asset_registry_db
+        The same for ``resource``, ``datum``, ``stream_resource`` and ``stream_datum``.
+    find_kwargs
+        Options for ``run_start.find()`` when listing runs (e.g. ``{'limit': 100}``).
+    handler_registry, root_map, filler_class, query, transforms
+        As for every catalog (see :class:`databroker.v2.Broker`).
+    """
+
+    name = "bluesky-mongo-normalized-catalog"
+    _store: NormalizedCatalogStore
+
+    def __init__(
+        self,
+        metadatastore_db: Any,
+        asset_registry_db: Any,
+        *,
+        handler_registry: Mapping[str, Any] | None = None,
+        root_map: dict[str, str] | None = None,
+        filler_class: Any = event_model.Filler,
+        query: Mapping[str, Any] | None = None,
+        find_kwargs: Mapping[str, Any] | None = None,
+        transforms: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        store = NormalizedCatalogStore(metadatastore_db, asset_registry_db, find_kwargs)
+        try:
+            super().__init__(
+                store,
+                handler_registry=handler_registry,
+                root_map=root_map,
+                filler_class=filler_class,
+                transforms=transforms,
+                query=query,
+                **kwargs,
+            )
+        except BaseException:
+            store.close()
+            raise
+
+    def search(self, query: Any, **kwargs: Any) -> Broker:
+        """Return a catalog of the runs matching ``query`` and this catalog's query.
+
+        Parameters
+        ----------
+        query
+            A MongoDB query on start documents (dict or ``databroker.queries.Query``), or a
+            string for full-text search.
+        **kwargs
+            Options for ``run_start.find()`` (``limit``, ``hint``, ...), added to this
+            catalog's; an unknown option raises ``TypeError`` when the result is iterated.
+        """
+        if not kwargs:
+            return super().search(query)
+        parent_store = self._store
+        # The base class clones with self._store: hand it the store with the extra options.
+        self._store = parent_store.with_find_kwargs(kwargs)
+        try:
+            return super().search(query)
+        finally:
+            self._store = parent_store
+
+    def ensure_indexes(self) -> list[str]:
+        """Create the indexes this layout needs that are missing; return every index name.
+
+        Idempotent and never drops an index; an existing index with the same key pattern
+        counts as present. A unique index blocked by duplicates gives a warning.
+        """
+        return self._store.ensure_indexes()
+
+    def check_indexes(self) -> list[str]:
+        """Return descriptions of the recommended indexes that are missing (empty: none)."""
+        return self._store.check_indexes()

@@ -1,0 +1,79 @@
+"""Handler registries: dotted imports and entry-point discovery."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from databroker._fill import discover_handlers, parse_handler_registry, registry
+from databroker.errors import HandlerImportError, HandlerPluginWarning
+from databroker.handlers import NumpySeqHandler
+
+
+def test_parse_handler_registry_imports_dotted_paths():
+    """[compat] parse_handler_registry returns a new dict with dotted strings imported."""
+    given = {"NPY_SEQ": "databroker.handlers.NumpySeqHandler", "X": dict}
+    parsed = parse_handler_registry(given)
+    assert parsed == {"NPY_SEQ": NumpySeqHandler, "X": dict}
+    assert parsed is not given and given["NPY_SEQ"] == "databroker.handlers.NumpySeqHandler"
+    assert parse_handler_registry(None) == {}
+
+
+def test_parse_handler_registry_failure_names_key_and_path():
+    """[fix] a failed import raises HandlerImportError naming key and path."""
+    with pytest.raises(HandlerImportError, match="'SPEC'.*'no_such_module.Handler'") as info:
+        parse_handler_registry({"SPEC": "no_such_module.Handler"})
+    assert isinstance(info.value, ImportError)
+
+
+def _entry_point(name, dist, load):
+    def loader():
+        if isinstance(load, Exception):
+            raise load
+        return load
+
+    return SimpleNamespace(
+        name=name, value=f"{dist}.module:Thing", dist=SimpleNamespace(name=dist), load=loader
+    )
+
+
+@pytest.fixture
+def fake_entry_points(monkeypatch):
+    def install(*entry_points):
+        monkeypatch.setattr(registry, "_entry_points", lambda group: list(entry_points))
+
+    return install
+
+
+def test_discover_real_entry_points():
+    """[compat] discover_handlers finds NPY_SEQ from the installed entry points."""
+    handlers = discover_handlers()
+    assert "NPY_SEQ" in handlers
+    assert getattr(handlers["NPY_SEQ"], "specs", None) is not None
+
+
+def test_failed_plugin_warns_and_is_skipped(fake_entry_points):
+    """[fix] a failing plugin → HandlerPluginWarning naming entry point, distribution, error."""
+    fake_entry_points(_entry_point("BAD", "brokenpkg", RuntimeError("no lib")),
+                      _entry_point("GOOD", "goodpkg", int))
+    with pytest.warns(HandlerPluginWarning, match="'BAD'.*'brokenpkg'.*no lib"):
+        assert discover_handlers() == {"GOOD": int}
+    with pytest.raises(RuntimeError, match="no lib"):
+        discover_handlers(skip_failures=False)
+
+
+def test_third_party_beats_builtin_silently(fake_entry_points):
+    """[fix] a third-party entry point wins over databroker's built-in without a warning."""
+    fake_entry_points(_entry_point("K", "thirdparty", float), _entry_point("K", "databroker", int))
+    assert discover_handlers() == {"K": float}
+    fake_entry_points(_entry_point("K", "databroker", int), _entry_point("K", "thirdparty", float))
+    assert discover_handlers() == {"K": float}
+
+
+def test_two_third_parties_warn_last_name_wins(fake_entry_points):
+    """[fix] two third parties for one key → warning naming both; last distribution name wins."""
+    fake_entry_points(_entry_point("K", "zeta", float), _entry_point("K", "alpha", int),
+                      _entry_point("K", "databroker", bool))
+    with pytest.warns(HandlerPluginWarning, match="alpha, zeta"):
+        assert discover_handlers() == {"K": float}
