@@ -13,10 +13,7 @@ HEAVY = ["pymongo", "dask", "xarray", "pandas", "h5py", "tifffile"]
 
 def test_import_databroker_is_light() -> None:
     """[new] import databroker imports none of pymongo, dask, xarray, pandas, h5py, tifffile."""
-    code = (
-        "import sys, databroker\n"
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
-    )
+    code = f"import sys, databroker\nprint(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
@@ -26,12 +23,33 @@ def test_import_databroker_is_light() -> None:
 @pytest.mark.parametrize(
     ("module", "names"),
     [
-        ("databroker.core", ["Document", "Start", "Stop", "Descriptor", "Resource", "Datum",
-                             "DatumPage", "Event", "EventPage", "NotMutable", "Entry",
-                             "BlueskyRun", "BlueskyEventStream", "BlueskyRunFromGenerator",
-                             "SingleRunCache", "discover_handlers", "parse_handler_registry",
-                             "parse_transforms", "to_event_pages", "to_datum_pages",
-                             "StreamResource", "StreamDatum"]),
+        (
+            "databroker.core",
+            [
+                "Document",
+                "Start",
+                "Stop",
+                "Descriptor",
+                "Resource",
+                "Datum",
+                "DatumPage",
+                "Event",
+                "EventPage",
+                "NotMutable",
+                "Entry",
+                "BlueskyRun",
+                "BlueskyEventStream",
+                "BlueskyRunFromGenerator",
+                "SingleRunCache",
+                "discover_handlers",
+                "parse_handler_registry",
+                "parse_transforms",
+                "to_event_pages",
+                "to_datum_pages",
+                "StreamResource",
+                "StreamDatum",
+            ],
+        ),
         ("databroker.v2", ["Broker", "temp"]),
         ("databroker.in_memory", ["BlueskyInMemoryCatalog"]),
         ("databroker._drivers.jsonl", ["BlueskyJSONLCatalog"]),
@@ -50,7 +68,9 @@ def test_driver_entry_points() -> None:
     """[compat] The intake.drivers group has the six documented names."""
     from importlib.metadata import entry_points
 
-    names = {ep.name for ep in entry_points(group="intake.drivers") if ep.value.startswith("databroker")}
+    names = {
+        ep.name for ep in entry_points(group="intake.drivers") if ep.value.startswith("databroker")
+    }
     assert names == {
         "bluesky-jsonl-catalog",
         "bluesky-msgpack-catalog",

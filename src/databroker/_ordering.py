@@ -29,8 +29,8 @@ def iter_run_documents(run: RunView, *, strict_order: bool = True) -> Iterator[t
         if index == 0:
             for resource in run.resources():
                 yield "resource", resource
-                for page in run.datum_pages(resource["uid"]):
-                    yield "datum_page", page
+                for datum_page in run.datum_pages(resource["uid"]):
+                    yield "datum_page", datum_page
         stream_datum = [doc for d in descriptors for doc in run.stream_datum(d["uid"])]
         for doc in stream_datum:
             uid = doc["stream_resource"]
@@ -67,7 +67,12 @@ def merge_event_pages(
     if not strict_order:
         keyed = sorted(
             range(len(pages)),
-            key=lambda i: (float(pages[i][1]["time"][0]), pages[i][0], pages[i][1]["seq_num"][0], i),
+            key=lambda i: (
+                float(pages[i][1]["time"][0]),
+                pages[i][0],
+                pages[i][1]["seq_num"][0],
+                i,
+            ),
         )
         for i in keyed:
             yield EventPage(pages[i][1])

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from intake.catalog import Catalog
 
-from ._documents import Resource, StreamResource
 from ._entry import Entry
 from ._ordering import iter_run_documents
 from ._run_view import RunView
@@ -25,7 +24,7 @@ def _format_time(value: float | None) -> str:
     if value is None:
         return "?"
     seconds = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value))
-    return f"{seconds}.{int(round((value % 1) * 1000)) % 1000:03d}"
+    return f"{seconds}.{round((value % 1) * 1000) % 1000:03d}"
 
 
 class BlueskyRun(Catalog):
@@ -84,7 +83,7 @@ class BlueskyRun(Catalog):
     # -- metadata -------------------------------------------------------------------------
 
     @property
-    def metadata(self) -> dict[str, Any]:  # type: ignore[override]
+    def metadata(self) -> dict[str, Any]:
         """``{'start': Start, 'stop': Stop or None}`` (stop is looked up while missing)."""
         return {**self._extra_metadata, "start": self._view.start(), "stop": self._view.stop()}
 
@@ -210,18 +209,13 @@ class BlueskyRun(Catalog):
 
     def get_file_list(self, resource: Any) -> list[str]:
         """Return the paths (after root_map) of the files of a Resource or StreamResource."""
-        from ._fill import file_list
+        from ._stream import external_loader
 
-        filler = self._get_filler(coerce="force_numpy")
-        if "mimetype" in resource:
-            return file_list.for_stream_resource(StreamResource(resource), filler)
-        resource = Resource(resource)
-        datum_kwargs = [
-            kwargs
-            for page in self._view.datum_pages(resource["uid"])
-            for kwargs in _unpack_kwargs(page)
-        ]
-        return file_list.for_resource(resource, datum_kwargs, filler)
+        loader = external_loader(self._view, self._get_filler)
+        try:
+            return loader.get_file_list(resource)
+        finally:
+            loader.close()
 
     # -- intake plumbing ------------------------------------------------------------------
 
@@ -258,7 +252,7 @@ class BlueskyRun(Catalog):
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         try:
             start = self._view.start()
-            stop = self._view.stop() or {}
+            stop: Mapping[str, Any] = self._view.stop() or {}
             text = "\n".join(
                 [
                     f"{type(self).__name__}",
@@ -272,9 +266,3 @@ class BlueskyRun(Catalog):
         except Exception:
             text = "*REPR RENDERING FAILURE*"
         printer.text(text)
-
-
-def _unpack_kwargs(page: Any) -> Iterator[dict[str, Any]]:
-    kwargs = page["datum_kwargs"]
-    for i in range(len(page["datum_id"])):
-        yield {key: values[i] for key, values in kwargs.items()}

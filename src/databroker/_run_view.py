@@ -152,7 +152,7 @@ class RunView(RunStore):
         for page in self.store.datum_pages(resource_uid, skip, limit):
             yield DatumPage(page)
 
-    def datum_kwargs(self, datum_ids: Sequence[str]) -> list[tuple[Doc, Doc]]:
+    def datum_kwargs(self, datum_ids: Sequence[str]) -> Sequence[tuple[Doc, Doc]]:
         return [
             (self._apply("resource", Resource, resource), kwargs)
             for resource, kwargs in self.store.datum_kwargs(datum_ids)

@@ -48,7 +48,9 @@ class BlueskyRunFromGenerator(BlueskyRun):
         **kwargs: Any,
     ) -> None:
         store = run_from_documents(gen_func(*gen_args, **gen_kwargs), source="generator")
-        super().__init__(**_run_kwargs(store), get_filler=get_filler, transforms=transforms, **kwargs)
+        super().__init__(
+            **_run_kwargs(store), get_filler=get_filler, transforms=transforms, **kwargs
+        )
 
 
 class SingleRunCache:
@@ -68,7 +70,8 @@ class SingleRunCache:
         from ._fill import discover_handlers, make_filler, parse_handler_registry
 
         registry = (
-            discover_handlers() if handler_registry is None
+            discover_handlers()
+            if handler_registry is None
             else parse_handler_registry(handler_registry)
         )
         if isinstance(filler_class, str):
@@ -116,5 +119,3 @@ class SingleRunCache:
         if self._store is None or self._store.stop() is None:
             return "<SingleRunCache in progress>"
         return f"<SingleRunCache uid={self._store.uid!r}>"
-
-

@@ -11,29 +11,34 @@ from intake.source.base import DataSource, Schema
 from ._entry import Entry
 from ._run_view import RunView
 
-__all__ = ["BlueskyConfigSource", "BlueskyEventStream"]
+__all__ = ["BlueskyConfigSource", "BlueskyEventStream", "external_loader"]
 
 _FILL_COERCION = {"yes": "force_numpy", "delayed": "delayed"}
 _AUTO_PARTITION_SIZE = 5
 
 
-def _stream_data(run_view: RunView, stream_name: str, get_filler: Callable[..., Any]) -> Any:
-    """Collect what the assembly layer needs to build this stream's datasets."""
-    from ._assemble import StreamData
+def external_loader(run_view: RunView, get_filler: Callable[..., Any]) -> Any:
+    """Return an ``ExternalLoader`` using the handlers and root_map of the run's Filler."""
     from ._fill import ExternalLoader
 
     filler = get_filler(coerce="force_numpy")
-    loader = ExternalLoader(
+    return ExternalLoader(
         run=run_view,
         handler_registry=filler.handler_registry,
         root_map=filler.root_map,
         run_uid=run_view.uid,
     )
+
+
+def _stream_data(run_view: RunView, stream_name: str, get_filler: Callable[..., Any]) -> Any:
+    """Collect what the assembly layer needs to build this stream's datasets."""
+    from ._assemble import StreamData
+
     return StreamData(
         name=stream_name,
         run=run_view,
         descriptors=run_view.stream_descriptors(stream_name),
-        loader=loader,
+        loader=external_loader(run_view, get_filler),
     )
 
 
@@ -84,7 +89,7 @@ class BlueskyEventStream(DataSource):
     # -- metadata -------------------------------------------------------------------------
 
     @property
-    def metadata(self) -> dict[str, Any]:  # type: ignore[override]
+    def metadata(self) -> dict[str, Any]:
         """``start``, ``stop``, this stream's ``descriptors``; after ``read()`` also the
         Dataset's ``dims``, ``data_vars``, ``coords`` and ``attrs``."""
         return {
@@ -210,8 +215,12 @@ class BlueskyEventStream(DataSource):
                 f"partition_size must be 'auto' or a positive int, not {partition_size!r}."
             )
         return stream_partition(
-            self._run_view, self._stream_name, self._get_filler,
-            index=index, fill=fill, partition_size=partition_size,
+            self._run_view,
+            self._stream_name,
+            self._get_filler,
+            index=index,
+            fill=fill,
+            partition_size=partition_size,
         )
 
     # -- intake plumbing ------------------------------------------------------------------
@@ -234,9 +243,7 @@ class BlueskyEventStream(DataSource):
         self._described = {}
 
     def __repr__(self) -> str:
-        return (
-            f"<{type(self).__name__} {self._stream_name!r} from Run {self._run_view.uid[:8]}...>"
-        )
+        return f"<{type(self).__name__} {self._stream_name!r} from Run {self._run_view.uid[:8]}...>"
 
 
 class BlueskyConfigSource(DataSource):

@@ -268,7 +268,7 @@ class Broker(Catalog):
 
         fields = list(fields) if fields is not None else list(_DEFAULT_SUMMARY_FIELDS)
         self._store.refresh(force=True)
-        starts = []
+        starts: list[Doc] = []
         for start in self._store.iter_starts(self._query):
             if limit is not None and len(starts) >= limit:
                 break
@@ -278,8 +278,10 @@ class Broker(Catalog):
         stops = self._store.stops(uids) if needs_stop else {}
         rows = {
             field: [
-                _dotted_get(start if field.startswith("start.") else stops.get(start["uid"]),
-                            field.partition(".")[2])
+                _dotted_get(
+                    start if field.startswith("start.") else stops.get(start["uid"]),
+                    field.partition(".")[2],
+                )
                 for start in starts
             ]
             for field in fields

@@ -118,7 +118,9 @@ class FakeRunStore(RunStore):
         for datum_id in datum_ids:
             if datum_id not in datum:
                 raise BrokenReference(f"no datum {datum_id!r}")
-            out.append((self.resource(datum[datum_id]["resource"]), datum[datum_id]["datum_kwargs"]))
+            out.append(
+                (self.resource(datum[datum_id]["resource"]), datum[datum_id]["datum_kwargs"])
+            )
         return out
 
     def stream_resources(self) -> list[Doc]:

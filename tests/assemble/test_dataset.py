@@ -23,7 +23,9 @@ def _scan(keys, pages, *, object_keys=None, validate=True):
     docs = [("start", run.start_doc), ("descriptor", desc.descriptor_doc)]
     for data, times in pages:
         page = desc.compose_event_page(
-            data=data, timestamps={k: [t + 0.1 for t in times] for k in data}, time=times,
+            data=data,
+            timestamps={k: [t + 0.1 for t in times] for k in data},
+            time=times,
             validate=validate,
         )
         docs.append(("event_page", page))
@@ -42,8 +44,14 @@ def test_internal_dtypes_and_dims(run_store, stream_of):
         "v": _key("array", (4,)),
     }
     img = np.arange(6.0).reshape(2, 3)
-    data = {"x": [1.5, 2.5], "img": [img, img + 1], "s": ["ab", "cde"], "n": [1, 2],
-            "b": [True, False], "v": [[1, 2, 3, 4]] * 2}
+    data = {
+        "x": [1.5, 2.5],
+        "img": [img, img + 1],
+        "s": ["ab", "cde"],
+        "n": [1, 2],
+        "b": [True, False],
+        "v": [[1, 2, 3, 4]] * 2,
+    }
     ds = build_dataset(stream_of(run_store(_scan(keys, [(data, [10.0, 11.0])]))), lazy=False)
     assert list(ds.data_vars) == ["x", "img", "s", "n", "b", "v"]
     assert list(ds.coords) == ["time"]
@@ -72,12 +80,16 @@ def _two_descriptors(keys_a, data_a, keys_b, data_b):
     b = run.compose_descriptor(name="primary", data_keys=keys_b, time=2.0, validate=False)
     n_a, n_b = len(next(iter(data_a.values()))), len(next(iter(data_b.values())))
     page_a = a.compose_event_page(
-        data=data_a, timestamps={k: [1.0] * n_a for k in data_a},
-        time=[10.0 + 2 * i for i in range(n_a)], validate=False,
+        data=data_a,
+        timestamps={k: [1.0] * n_a for k in data_a},
+        time=[10.0 + 2 * i for i in range(n_a)],
+        validate=False,
     )
     page_b = b.compose_event_page(
-        data=data_b, timestamps={k: [1.0] * n_b for k in data_b},
-        time=[11.0 + 2 * i for i in range(n_b)], validate=False,
+        data=data_b,
+        timestamps={k: [1.0] * n_b for k in data_b},
+        time=[11.0 + 2 * i for i in range(n_b)],
+        validate=False,
     )
     return [
         ("start", run.start_doc),
@@ -107,18 +119,22 @@ def test_two_descriptors_keep_dtype_and_fill_missing(run_store, stream_of):
 def test_two_descriptors_conflicting_declared_shapes(run_store, stream_of):
     """[fix] rule 8: one field with different shapes in two descriptors → ShapeMismatchError."""
     docs = _two_descriptors(
-        {"a": _key("array", (2,))}, {"a": [[1, 2]]},
-        {"a": _key("array", (3,))}, {"a": [[1, 2, 3]]},
+        {"a": _key("array", (2,))},
+        {"a": [[1, 2]]},
+        {"a": _key("array", (3,))},
+        {"a": [[1, 2, 3]]},
     )
-    with pytest.raises(ShapeMismatchError, match="'a'.*\\[2\\].*\\[3\\]"):
+    with pytest.raises(ShapeMismatchError, match=r"'a'.*\[2\].*\[3\]"):
         build_dataset(stream_of(run_store(docs)), lazy=False)
 
 
 def test_two_descriptors_conflicting_observed_shapes(run_store, stream_of):
     """[fix] rule 8: observed shapes differing between descriptors name both descriptors."""
     docs = _two_descriptors(
-        {"a": _key("array", (None,))}, {"a": [[1, 2]]},
-        {"a": _key("array", (None,))}, {"a": [[1, 2, 3]]},
+        {"a": _key("array", (None,))},
+        {"a": [[1, 2]]},
+        {"a": _key("array", (None,))},
+        {"a": [[1, 2, 3]]},
     )
     store = run_store(docs)
     with pytest.raises(ShapeMismatchError) as info:
@@ -219,7 +235,9 @@ def test_lazy_internal_fields_are_dask(run_store, stream_of):
 
 def test_dataset_metadata(run_store, stream_of):
     """[compat] .metadata gains dims, data_vars, coords and attrs after read()."""
-    docs = _scan({"x": _key(), "img": _key("array", (2,))}, [({"x": [1.0], "img": [[1, 2]]}, [1.0])])
+    docs = _scan(
+        {"x": _key(), "img": _key("array", (2,))}, [({"x": [1.0], "img": [[1, 2]]}, [1.0])]
+    )
     meta = dataset_metadata(build_dataset(stream_of(run_store(docs)), lazy=False))
     assert meta == {
         "dims": {"time": 1, "dim_0": 2},

@@ -55,19 +55,22 @@ def file_loads(monkeypatch):
     return loads
 
 
-def npy_run(tmp_path, *, per_resource=3, resources=2, shape=FRAME, root=None, spec="NPY_SEQ",
-            frames=None):
+def npy_run(
+    tmp_path, *, per_resource=3, resources=2, shape=FRAME, root=None, spec="NPY_SEQ", frames=None
+):
     """A run whose 'img' field (NPY_SEQ) spans several resources; files written to tmp_path."""
     run = event_model.compose_run(time=0.0)
-    keys = {"img": {"source": "sim", "dtype": "array", "shape": list(shape),
-                    "external": "FILESTORE:"}, "x": {"source": "sim", "dtype": "number",
-                                                     "shape": []}}
+    keys = {
+        "img": {"source": "sim", "dtype": "array", "shape": list(shape), "external": "FILESTORE:"},
+        "x": {"source": "sim", "dtype": "number", "shape": []},
+    }
     desc = run.compose_descriptor(name="primary", data_keys=keys, time=1.0)
     docs = [("start", run.start_doc), ("descriptor", desc.descriptor_doc)]
     t = 10.0
     for r in range(resources):
-        bundle = run.compose_resource(spec=spec, root=root or str(tmp_path),
-                                      resource_path=f"stem{r}", resource_kwargs={})
+        bundle = run.compose_resource(
+            spec=spec, root=root or str(tmp_path), resource_path=f"stem{r}", resource_kwargs={}
+        )
         docs.append(("resource", bundle.resource_doc))
         ids = []
         for i in range(per_resource):
@@ -89,8 +92,13 @@ def npy_run(tmp_path, *, per_resource=3, resources=2, shape=FRAME, root=None, sp
 
 
 def expected(resources=2, per_resource=3):
-    return np.stack([np.full(FRAME, 10 * r + i, dtype=float)
-                     for r in range(resources) for i in range(per_resource)])
+    return np.stack(
+        [
+            np.full(FRAME, 10 * r + i, dtype=float)
+            for r in range(resources)
+            for i in range(per_resource)
+        ]
+    )
 
 
 def test_read_loads_each_file_once_one_handler_per_resource(
@@ -145,8 +153,16 @@ def test_unknown_spec_raises_at_build(tmp_path, run_store, stream_of):
         with pytest.raises(UnknownHandlerSpec) as info:
             build_dataset(stream, lazy=lazy)
         message = str(info.value)
-        for part in ("'WEIRD'", "'img'", resource_uid, store.uid, "NPY_SEQ", "exclude=['img']",
-                     "register_handler", "databroker.handlers"):
+        for part in (
+            "'WEIRD'",
+            "'img'",
+            resource_uid,
+            store.uid,
+            "NPY_SEQ",
+            "exclude=['img']",
+            "register_handler",
+            "databroker.handlers",
+        ):
             assert part in message
     ds = build_dataset(stream, exclude=["img"], lazy=True)
     assert list(ds.data_vars) == ["x"]
@@ -165,8 +181,9 @@ def test_root_map_and_missing_file(tmp_path, run_store, stream_of):
     docs = npy_run(tmp_path, root="/stored/root")
     registry = {"NPY_SEQ": NumpySeqHandler}
     ds = build_dataset(
-        stream_of(run_store(docs), handler_registry=registry,
-                  root_map={"/stored/root": str(tmp_path)}),
+        stream_of(
+            run_store(docs), handler_registry=registry, root_map={"/stored/root": str(tmp_path)}
+        ),
         lazy=False,
     )
     np.testing.assert_array_equal(ds["img"].values, expected())
@@ -180,8 +197,9 @@ def test_root_map_prefix(tmp_path, run_store, stream_of):
     """[new] root_map: with no exact match the longest whole-component prefix applies."""
     docs = npy_run(tmp_path, root=f"/stored/{tmp_path.name}")
     root_map = {"/stored": str(tmp_path.parent), "/sto": "/nowhere", "/stored/other": "/x"}
-    stream = stream_of(run_store(docs), handler_registry={"NPY_SEQ": NumpySeqHandler},
-                       root_map=root_map)
+    stream = stream_of(
+        run_store(docs), handler_registry={"NPY_SEQ": NumpySeqHandler}, root_map=root_map
+    )
     np.testing.assert_array_equal(build_dataset(stream, lazy=False)["img"].values, expected())
 
 
@@ -241,10 +259,16 @@ def test_later_row_with_other_shape_raises(tmp_path, run_store, stream_of):
         return np.zeros((3, 3)) if (r, i) == (1, 1) else np.zeros(FRAME)
 
     store = run_store(npy_run(tmp_path, frames=frames))
-    registry = {"NPY_SEQ": type("PerRow", (), {
-        "__init__": lambda self, path: setattr(self, "h", NumpySeqHandler(path)),
-        "__call__": lambda self, index: self.h(index),
-    })}
+    registry = {
+        "NPY_SEQ": type(
+            "PerRow",
+            (),
+            {
+                "__init__": lambda self, path: setattr(self, "h", NumpySeqHandler(path)),
+                "__call__": lambda self, index: self.h(index),
+            },
+        )
+    }
     datum_id = f"{store.resources()[1]['uid']}/1"
     ds = build_dataset(stream_of(store, handler_registry=registry), lazy=True)
     with pytest.raises(ShapeMismatchError, match=f"seq_num 5.*{datum_id}"):

@@ -19,7 +19,7 @@ class CountingReader(HDF5StreamReader):
     """HDF5 stream reader counting instances and calls."""
 
     instances = 0
-    calls: list[tuple[int, int]] = []  # noqa: RUF012
+    calls: list[tuple[int, int]] = []
 
     def __init__(self, path, **parameters):
         type(self).instances += 1
@@ -46,18 +46,26 @@ def stream_run(tmp_path, *, events=(), placeholder=False, covered=5):
     """'img' (STREAM:) served by two files: seq 1-3 from file a rows 0-2, 4-5 from file b."""
     run = event_model.compose_run(time=0.0)
     keys = {
-        "img": {"source": "sim", "dtype": "array", "shape": [2, 2], "external": "STREAM:",
-                "dtype_numpy": "<f8"},
+        "img": {
+            "source": "sim",
+            "dtype": "array",
+            "shape": [2, 2],
+            "external": "STREAM:",
+            "dtype_numpy": "<f8",
+        },
         "x": {"source": "sim", "dtype": "number", "shape": []},
     }
-    desc = run.compose_descriptor(name="primary", data_keys=keys, time=1.0,
-                                  object_keys={"cam": ["img"]})
+    desc = run.compose_descriptor(
+        name="primary", data_keys=keys, time=1.0, object_keys={"cam": ["img"]}
+    )
     docs = [("start", run.start_doc), ("descriptor", desc.descriptor_doc)]
     _file(tmp_path / "a.h5", 3, 0)
     _file(tmp_path / "b.h5", 2, 100)
     for name, (seq, idx) in (("a", ((1, 4), (0, 3))), ("b", ((4, 6), (0, 2)))):
         bundle = run.compose_stream_resource(
-            mimetype=MIME, uri=f"file://localhost{tmp_path}/{name}.h5", data_key="img",
+            mimetype=MIME,
+            uri=f"file://localhost{tmp_path}/{name}.h5",
+            data_key="img",
             parameters={"dataset": "/entry/data", "swmr": False, "chunk_shape": [1, 2, 2]},
         )
         docs.append(("stream_resource", bundle.stream_resource_doc))
@@ -65,14 +73,28 @@ def stream_run(tmp_path, *, events=(), placeholder=False, covered=5):
         if stop <= seq[0]:
             continue
         seq_nums = {"start": 0, "stop": 0} if placeholder else {"start": seq[0], "stop": stop}
-        docs.append(("stream_datum", bundle.compose_stream_datum(
-            indices={"start": idx[0], "stop": idx[0] + stop - seq[0]}, seq_nums=seq_nums,
-            descriptor=desc.descriptor_doc,
-        )))
+        docs.append(
+            (
+                "stream_datum",
+                bundle.compose_stream_datum(
+                    indices={"start": idx[0], "stop": idx[0] + stop - seq[0]},
+                    seq_nums=seq_nums,
+                    descriptor=desc.descriptor_doc,
+                ),
+            )
+        )
     for seq in events:
-        docs.append(("event", desc.compose_event(
-            data={"x": float(seq)}, timestamps={"x": 50.0 + seq}, seq_num=seq, time=40.0 + seq,
-        )))
+        docs.append(
+            (
+                "event",
+                desc.compose_event(
+                    data={"x": float(seq)},
+                    timestamps={"x": 50.0 + seq},
+                    seq_num=seq,
+                    time=40.0 + seq,
+                ),
+            )
+        )
     return docs
 
 
@@ -132,7 +154,7 @@ def test_placeholder_seq_nums(tmp_path, run_store, stream_of, reader):
 def test_unknown_mimetype_raises_at_build(tmp_path, run_store, stream_of):
     """[fix] rule 12: a StreamResource mimetype without reader → UnknownHandlerSpec at build."""
     stream = stream_of(run_store(stream_run(tmp_path)), handler_registry={})
-    with pytest.raises(UnknownHandlerSpec, match="mimetype 'application/x-hdf5'.*'img'"):
+    with pytest.raises(UnknownHandlerSpec, match=r"mimetype 'application/x-hdf5'.*'img'"):
         build_dataset(stream, lazy=True)
     assert list(build_dataset(stream, exclude=["img"], lazy=False).data_vars) == ["x"]
 

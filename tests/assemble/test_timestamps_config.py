@@ -26,19 +26,32 @@ def _run_with_config():
     run = event_model.compose_run(time=0.0)
     keys = {"det": _key(), "img": _key("array", (2, 2))}
     a = run.compose_descriptor(
-        name="primary", data_keys=keys, time=1.0, object_keys={"det": ["det", "img"]},
-        configuration={"det": _config(5.0, 100.0), "mot": {
-            "data": {"mot_speed": [1, 2]}, "timestamps": {"mot_speed": 101.0},
-            "data_keys": {"mot_speed": _key("array", (2,))}}},
+        name="primary",
+        data_keys=keys,
+        time=1.0,
+        object_keys={"det": ["det", "img"]},
+        configuration={
+            "det": _config(5.0, 100.0),
+            "mot": {
+                "data": {"mot_speed": [1, 2]},
+                "timestamps": {"mot_speed": 101.0},
+                "data_keys": {"mot_speed": _key("array", (2,))},
+            },
+        },
     )
     b = run.compose_descriptor(
-        name="primary", data_keys=keys, time=2.0,
+        name="primary",
+        data_keys=keys,
+        time=2.0,
         object_keys={"det": ["det", "img"], "extra": []},
         configuration={"det": _config(7.0, 200.0)},
     )
     image = np.ones((2, 2)).tolist()
-    docs = [("start", run.start_doc), ("descriptor", a.descriptor_doc),
-            ("descriptor", b.descriptor_doc)]
+    docs = [
+        ("start", run.start_doc),
+        ("descriptor", a.descriptor_doc),
+        ("descriptor", b.descriptor_doc),
+    ]
     for bundle, times in ((a, [10.0, 12.0]), (b, [11.0])):
         page = bundle.compose_event_page(
             data={"det": [1.0] * len(times), "img": [image] * len(times)},

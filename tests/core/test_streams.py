@@ -15,11 +15,13 @@ from ophyd.sim import det, det1, direct_img, img, motor
 def _emitted_column(recorder: Any, uid: str, stream: str, key: str) -> list[Any]:
     """The values of one field as the RunEngine emitted them, in event time order."""
     descriptors = {
-        doc["uid"] for name, doc in recorder.emitted[uid] if name == "descriptor"
-        and doc.get("name") == stream
+        doc["uid"]
+        for name, doc in recorder.emitted[uid]
+        if name == "descriptor" and doc.get("name") == stream
     }
     events = [
-        doc for name, doc in recorder.emitted[uid]
+        doc
+        for name, doc in recorder.emitted[uid]
         if name == "event" and doc["descriptor"] in descriptors
     ]
     return [event["data"][key] for event in sorted(events, key=lambda e: e["time"])]
@@ -30,7 +32,9 @@ def test_read_values_equal_emitted(catalog: Any, recorder: Any, RE: Any) -> None
     (uid,) = RE(scan([det, direct_img], motor, -1, 1, 4))
     dataset = catalog[uid].primary.read()
     assert dataset["det"].dims == ("time",)
-    np.testing.assert_allclose(dataset["det"].values, _emitted_column(recorder, uid, "primary", "det"))
+    np.testing.assert_allclose(
+        dataset["det"].values, _emitted_column(recorder, uid, "primary", "det")
+    )
     np.testing.assert_allclose(dataset["motor"].values, np.linspace(-1, 1, 4))
     assert dataset["img"].shape == (4, 10, 10)
     assert dataset["time"].dtype == np.float64

@@ -141,9 +141,7 @@ def test_suitcase_files_read_identically(tmp_path: Path, file_format: str) -> No
         return [(name, _plain(doc)) for name, doc in catalog[uid].documents(fill="no")]
 
     assert documents(our_catalog) == documents(their_catalog)
-    assert (
-        our_catalog[uid].primary.read().equals(their_catalog[uid].primary.read())
-    )
+    assert our_catalog[uid].primary.read().equals(their_catalog[uid].primary.read())
 
 
 def _plain(doc: Any) -> Any:

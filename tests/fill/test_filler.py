@@ -18,16 +18,23 @@ def _npy_documents(tmp_path, root):
     run = event_model.compose_run()
     desc = run.compose_descriptor(
         name="primary",
-        data_keys={"img": {"source": "s", "dtype": "array", "shape": [2, 3],
-                           "external": "FILESTORE:"}},
+        data_keys={
+            "img": {"source": "s", "dtype": "array", "shape": [2, 3], "external": "FILESTORE:"}
+        },
     )
     res = run.compose_resource(spec="NPY_SEQ", root=root, resource_path="f", resource_kwargs={})
     np.save(tmp_path / "f_0.npy", np.arange(6.0).reshape(2, 3))
     datum = res.compose_datum(datum_kwargs={"index": 0})
-    event = desc.compose_event(data={"img": datum["datum_id"]}, timestamps={"img": 1.0},
-                               filled={"img": False})
-    return [("start", run.start_doc), ("descriptor", desc.descriptor_doc),
-            ("resource", res.resource_doc), ("datum", datum), ("event", event)]
+    event = desc.compose_event(
+        data={"img": datum["datum_id"]}, timestamps={"img": 1.0}, filled={"img": False}
+    )
+    return [
+        ("start", run.start_doc),
+        ("descriptor", desc.descriptor_doc),
+        ("resource", res.resource_doc),
+        ("datum", datum),
+        ("event", event),
+    ]
 
 
 def _fill(filler, documents):
@@ -64,17 +71,21 @@ def test_registration_does_not_import_dask():
 
 def test_make_filler_dotted_class_and_prefix_root_map(tmp_path):
     """[compat]/[new] filler_class may be a dotted string; the Filler uses the prefix rule."""
-    filler = make_filler("event_model.Filler", {"NPY_SEQ": NumpySeqHandler},
-                         {"/stored": str(tmp_path.parent)}, "force_numpy")
+    filler = make_filler(
+        "event_model.Filler",
+        {"NPY_SEQ": NumpySeqHandler},
+        {"/stored": str(tmp_path.parent)},
+        "force_numpy",
+    )
     assert type(filler) is event_model.Filler
     event = _fill(filler, _npy_documents(tmp_path, f"/stored/{tmp_path.name}"))
     np.testing.assert_array_equal(event["data"]["img"], np.arange(6.0).reshape(2, 3))
-    with pytest.raises(HandlerImportError, match="'nope.Filler'"):
+    with pytest.raises(HandlerImportError, match=r"'nope.Filler'"):
         make_filler("nope.Filler", {}, {}, "force_numpy")
 
 
 class Closable:
-    closed: list[str] = []  # noqa: RUF012
+    closed: list[str] = []
 
     def __init__(self, path):
         self.path = path
@@ -90,8 +101,10 @@ def test_pool_is_bounded_and_closes_evicted():
     """[fix] at most max_open handler instances per run; evicted ones are closed (LRU)."""
     Closable.closed = []
     pool = HandlerPool({"S": Closable}, {}, "run-uid", max_open=2)
-    docs = [{"uid": f"r{i}", "spec": "S", "root": "/", "resource_path": f"p{i}",
-             "resource_kwargs": {}} for i in range(3)]
+    docs = [
+        {"uid": f"r{i}", "spec": "S", "root": "/", "resource_path": f"p{i}", "resource_kwargs": {}}
+        for i in range(3)
+    ]
     pool.read_datum(docs[0], [{}], ["r0/0"])
     pool.read_datum(docs[1], [{}], ["r1/0"])
     pool.read_datum(docs[0], [{}], ["r0/1"])  # r0 is now the most recently used
@@ -104,9 +117,14 @@ def test_pool_is_bounded_and_closes_evicted():
 def test_pool_errors():
     """[fix] unknown spec and missing files raise the specific errors with the uids."""
     pool = HandlerPool({"NPY_SEQ": NumpySeqHandler}, {"/old": "/new"}, "run-uid")
-    doc = {"uid": "res-1", "spec": "NPY_SEQ", "root": "/old", "resource_path": "x",
-           "resource_kwargs": {}}
-    with pytest.raises(ExternalFileNotFound, match="'/new/x_0.npy'.*res-1.*'/old'.*'/new'"):
+    doc = {
+        "uid": "res-1",
+        "spec": "NPY_SEQ",
+        "root": "/old",
+        "resource_path": "x",
+        "resource_kwargs": {},
+    }
+    with pytest.raises(ExternalFileNotFound, match=r"'/new/x_0.npy'.*res-1.*'/old'.*'/new'"):
         pool.read_datum(doc, [{"index": 0}], ["res-1/0"])
-    with pytest.raises(UnknownHandlerSpec, match="'OTHER'.*res-1.*run-uid.*'f'"):
+    with pytest.raises(UnknownHandlerSpec, match=r"'OTHER'.*res-1.*run-uid.*'f'"):
         pool.handler_class({**doc, "spec": "OTHER"}, "f")

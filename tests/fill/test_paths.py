@@ -37,5 +37,5 @@ def test_relative_values_resolve_against_catalog_dir(tmp_path):
 
 def test_relative_without_catalog_dir_names_key_and_value():
     """[fix] relative value without catalog_dir → ValueError naming key and value."""
-    with pytest.raises(ValueError, match="'/a'.*'sub/dir'"):
+    with pytest.raises(ValueError, match=r"'/a'.*'sub/dir'"):
         resolve_root_map({"/a": "sub/dir"}, None)

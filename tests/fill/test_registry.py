@@ -22,7 +22,7 @@ def test_parse_handler_registry_imports_dotted_paths():
 
 def test_parse_handler_registry_failure_names_key_and_path():
     """[fix] a failed import raises HandlerImportError naming key and path."""
-    with pytest.raises(HandlerImportError, match="'SPEC'.*'no_such_module.Handler'") as info:
+    with pytest.raises(HandlerImportError, match=r"'SPEC'.*'no_such_module.Handler'") as info:
         parse_handler_registry({"SPEC": "no_such_module.Handler"})
     assert isinstance(info.value, ImportError)
 
@@ -55,8 +55,10 @@ def test_discover_real_entry_points():
 
 def test_failed_plugin_warns_and_is_skipped(fake_entry_points):
     """[fix] a failing plugin → HandlerPluginWarning naming entry point, distribution, error."""
-    fake_entry_points(_entry_point("BAD", "brokenpkg", RuntimeError("no lib")),
-                      _entry_point("GOOD", "goodpkg", int))
+    fake_entry_points(
+        _entry_point("BAD", "brokenpkg", RuntimeError("no lib")),
+        _entry_point("GOOD", "goodpkg", int),
+    )
     with pytest.warns(HandlerPluginWarning, match="'BAD'.*'brokenpkg'.*no lib"):
         assert discover_handlers() == {"GOOD": int}
     with pytest.raises(RuntimeError, match="no lib"):
@@ -73,7 +75,10 @@ def test_third_party_beats_builtin_silently(fake_entry_points):
 
 def test_two_third_parties_warn_last_name_wins(fake_entry_points):
     """[fix] two third parties for one key → warning naming both; last distribution name wins."""
-    fake_entry_points(_entry_point("K", "zeta", float), _entry_point("K", "alpha", int),
-                      _entry_point("K", "databroker", bool))
+    fake_entry_points(
+        _entry_point("K", "zeta", float),
+        _entry_point("K", "alpha", int),
+        _entry_point("K", "databroker", bool),
+    )
     with pytest.warns(HandlerPluginWarning, match="alpha, zeta"):
         assert discover_handlers() == {"K": float}

@@ -10,7 +10,7 @@ from databroker.errors import AmbiguousUidPrefix, RunIndexError, RunNotFound
 from databroker.utils import DeprecatedDoct
 from databroker.v1 import Broker, Header, Registry
 
-from .conftest import composed_run, insert_all
+from .runs import composed_run, insert_all
 
 
 def test_members_start_empty(db: Any) -> None:
@@ -43,7 +43,7 @@ def test_broker_around_a_catalog_is_its_v1(tmp_path: Any) -> None:
 
 
 def test_default_prepare_hook_gives_deprecated_doct(db: Any, recorded: dict[str, str]) -> None:
-    """[compat] The default prepare_hook wraps documents in DeprecatedDoct; attribute access warns."""
+    """[compat] The default prepare_hook gives DeprecatedDoct; attribute access warns."""
     start = db[recorded["scan"]].start
     assert isinstance(start, DeprecatedDoct)
     with pytest.warns(UserWarning, match="deprecated"):
@@ -96,7 +96,7 @@ def test_lookup_list_gives_list(db: Any, recorded: dict[str, str]) -> None:
 
 
 def test_lookup_errors_propagate(db: Any, recorded: dict[str, str]) -> None:
-    """[compat] Missing runs raise RunNotFound (KeyError); past the end RunIndexError (IndexError)."""
+    """[compat] Missing runs: RunNotFound (KeyError); past the end: RunIndexError (IndexError)."""
     with pytest.raises(RunNotFound):
         db["no-such-uid"]
     with pytest.raises(KeyError):

@@ -34,6 +34,15 @@ def _value(descriptor: Doc, object_name: str, section: str, key: str) -> list[An
     return [values[key]] if key in values else None
 
 
+def _data_key(descriptors: Sequence[Doc], object_name: str, key: str) -> Doc:
+    """Return the first DataKey of a configuration key, ``{}`` if none is declared."""
+    for descriptor in descriptors:
+        data_keys = _section(descriptor, object_name, "data_keys")
+        if key in data_keys:
+            return data_keys[key]
+    return {}
+
+
 def build_config(
     stream: StreamData, object_name: str, *, timestamps: bool = False, lazy: bool = False
 ) -> xr.Dataset:
@@ -67,23 +76,15 @@ def build_config(
     variables: dict[str, Any] = {}
     for key in keys:
         parts = [
-            Part(
-                i,
-                [values[key]] if key in (values := _section(d, object_name, section)) else None,
-                1,
-            )
-            for i, d in enumerate(descriptors)
+            Part(i, _value(d, object_name, section, key), 1) for i, d in enumerate(descriptors)
         ]
         if timestamps:
             stamps = gather_timestamps(parts, row_index)
             variables[key] = variable(("time",), da.from_array(stamps) if lazy else stamps)
             continue
-        data_key = next(
-            (dk[key] for d in descriptors if key in (dk := _section(d, object_name, "data_keys"))),
-            {},
-        )
-        values = gather(key, parts, row_index, owner_uids, data_key, strict=False)
+        data_key = _data_key(descriptors, object_name, key)
+        column: Any = gather(key, parts, row_index, owner_uids, data_key, strict=False)
         if lazy:
-            values = da.from_array(values, chunks=-1)
-        variables[key] = variable(namer.dims(key, data_key, values.ndim - 1), values)
+            column = da.from_array(column, chunks=-1)
+        variables[key] = variable(namer.dims(key, data_key, column.ndim - 1), column)
     return xr.Dataset(variables, coords=row_coords(table.rows))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -107,6 +107,8 @@ class FillChunk:
 
 
 Chunk = DatumChunk | StreamChunk | FillChunk
+#: Chunks whose rows are loaded through a handler or reader.
+LoadedChunk = DatumChunk | StreamChunk
 
 
 def _same_up_to_unit_axes(a: Sequence[int], b: Sequence[int]) -> bool:
@@ -127,8 +129,9 @@ def choose_layout(
     shape = observed.shape
     if data_key.get("shape") is None or None in declared:
         return shape, observed.dtype
-    if declared == shape or _same_up_to_unit_axes(shape, declared):
-        return declared, observed.dtype  # type: ignore[return-value]
+    known = cast(tuple[int, ...], declared)  # no None left after the check above
+    if known == shape or _same_up_to_unit_axes(shape, known):
+        return known, observed.dtype
     warnings.warn(
         f"External field {field!r} declares shape {list(declared)} but its first value has "
         f"shape {list(shape)}; using the observed shape.",
@@ -138,7 +141,9 @@ def choose_layout(
     return shape, observed.dtype
 
 
-def _fit_row(field: str, row: np.ndarray, shape: tuple[int, ...], chunk: Chunk, i: int) -> Any:
+def _fit_row(
+    field: str, row: np.ndarray, shape: tuple[int, ...], chunk: LoadedChunk, i: int
+) -> Any:
     if row.shape == shape:
         return row
     if row.size == int(np.prod(shape)) and _same_up_to_unit_axes(row.shape, shape):
@@ -153,7 +158,7 @@ def _fit_row(field: str, row: np.ndarray, shape: tuple[int, ...], chunk: Chunk, 
 def fit_rows(
     field: str,
     raw: np.ndarray | list[np.ndarray],
-    chunk: Chunk,
+    chunk: LoadedChunk,
     shape: tuple[int, ...],
     dtype: np.dtype,
 ) -> np.ndarray:

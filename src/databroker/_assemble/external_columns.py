@@ -55,7 +55,7 @@ def _datum_ids(field: str, table: StreamTable, owner_uids: Sequence[str]) -> np.
 
 
 def _datum_chunks(ids: np.ndarray, seq_nums: np.ndarray, loader: ExternalLoader) -> list[Chunk]:
-    present = np.not_equal(ids, None)
+    present = np.array([datum_id is not None for datum_id in ids], dtype=bool)
     references = loader.datum_references(ids[present].tolist())
     keys = np.full(len(ids), "", dtype=object)
     keys[present] = [resource["uid"] for resource, _ in references]
@@ -146,7 +146,7 @@ def _eager(field: str, data_key: Doc, chunks: Sequence[Chunk], pool: HandlerPool
     dtype = _final_dtype(dtype, chunks)
     parts = [
         load_chunk(pool, chunk, field, shape, dtype)
-        if raw is None
+        if isinstance(chunk, FillChunk) or raw is None
         else fit_rows(field, raw, chunk, shape, dtype)
         for chunk, raw in zip(chunks, raws, strict=True)
     ]

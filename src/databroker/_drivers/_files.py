@@ -32,9 +32,11 @@ class FileCatalog(Broker):
         transforms: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        self.paths = [os.fspath(paths)] if isinstance(paths, str | os.PathLike) else [
-            os.fspath(path) for path in paths
-        ]
+        self.paths = (
+            [os.fspath(paths)]
+            if isinstance(paths, str | os.PathLike)
+            else [os.fspath(path) for path in paths]
+        )
         store = FileCatalogStore(self.paths, self._file_format, ttl=kwargs.get("ttl", 1.0))
         super().__init__(
             store,

@@ -28,7 +28,7 @@ def _delayed_coercion(handler_class: type, filler_state: Any) -> type:
     import dask
     import dask.array
 
-    class DelayedHandler(handler_class):  # type: ignore[misc, valid-type]
+    class DelayedHandler(handler_class):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             data_key = filler_state.descriptor["data_keys"][filler_state.key]
             shape = tuple(size if size else math.nan for size in data_key.get("shape") or ())

@@ -71,7 +71,7 @@ def resolve_root_map(root_map: Mapping[str, str] | None, catalog_dir: str | None
     return resolved
 
 
-class RootMap(dict):  # type: ignore[type-arg]
+class RootMap(dict[str, str]):
     """A root_map whose ``get`` applies :func:`resolve_root`'s prefix rule.
 
     event-model's ``Filler`` looks roots up with ``root_map.get(root, root)``; handing it

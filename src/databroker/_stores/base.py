@@ -41,7 +41,7 @@ class RunStore(ABC):
         """Return the stop document, or None while the run has none (looked up on each call)."""
 
     @abstractmethod
-    def descriptors(self) -> list[Doc]:
+    def descriptors(self) -> Sequence[Doc]:
         """Return every descriptor of the run, ordered by ``time`` (ties: storage order)."""
 
     @abstractmethod
@@ -58,7 +58,7 @@ class RunStore(ABC):
         """Return the number of events stored for one descriptor."""
 
     @abstractmethod
-    def resources(self) -> list[Doc]:
+    def resources(self) -> Sequence[Doc]:
         """Return the resources of the run in storage order (including ones found via datum)."""
 
     @abstractmethod
@@ -76,18 +76,18 @@ class RunStore(ABC):
         """Yield the datum pages of one resource in storage order (window counts datum)."""
 
     @abstractmethod
-    def datum_kwargs(self, datum_ids: Sequence[str]) -> list[tuple[Doc, Doc]]:
+    def datum_kwargs(self, datum_ids: Sequence[str]) -> Sequence[tuple[Doc, Doc]]:
         """Return ``(resource, datum_kwargs)`` for each datum id, in order.
 
         Raises :class:`~databroker.errors.BrokenReference` naming the first id not found.
         """
 
     @abstractmethod
-    def stream_resources(self) -> list[Doc]:
+    def stream_resources(self) -> Sequence[Doc]:
         """Return the stream resources of the run in storage order."""
 
     @abstractmethod
-    def stream_datum(self, descriptor_uid: str) -> list[Doc]:
+    def stream_datum(self, descriptor_uid: str) -> Sequence[Doc]:
         """Return the stream datum of one descriptor ordered by ``seq_nums.start``."""
 
     def is_live(self) -> bool:

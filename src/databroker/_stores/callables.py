@@ -53,7 +53,7 @@ class CallableRunStore(RunStore):
     def stop(self) -> Doc | None:
         return self._get_run_stop()
 
-    def descriptors(self) -> list[Doc]:
+    def descriptors(self) -> Sequence[Doc]:
         return sorted(self._get_event_descriptors(), key=lambda doc: doc["time"])
 
     def event_pages(
@@ -64,7 +64,7 @@ class CallableRunStore(RunStore):
     def event_count(self, descriptor_uid: str) -> int:
         return self._get_event_count(descriptor_uid)
 
-    def resources(self) -> list[Doc]:
+    def resources(self) -> Sequence[Doc]:
         return list(self._get_resources())
 
     def resource(self, uid: str) -> Doc:
@@ -78,7 +78,7 @@ class CallableRunStore(RunStore):
     ) -> Iterator[Doc]:
         return iter(self._get_datum_pages(resource_uid, skip=skip, limit=limit))
 
-    def datum_kwargs(self, datum_ids: Sequence[str]) -> list[tuple[Doc, Doc]]:
+    def datum_kwargs(self, datum_ids: Sequence[str]) -> Sequence[tuple[Doc, Doc]]:
         found: dict[str, tuple[Doc, Doc]] = {}
         for datum_id in datum_ids:
             if datum_id in found:
@@ -95,10 +95,10 @@ class CallableRunStore(RunStore):
                 )
         return [found[datum_id] for datum_id in datum_ids]
 
-    def stream_resources(self) -> list[Doc]:
+    def stream_resources(self) -> Sequence[Doc]:
         return list(self._get_stream_resources()) if self._get_stream_resources else []
 
-    def stream_datum(self, descriptor_uid: str) -> list[Doc]:
+    def stream_datum(self, descriptor_uid: str) -> Sequence[Doc]:
         if self._get_stream_datum is None:
             return []
         return sorted(self._get_stream_datum(descriptor_uid), key=lambda d: d["seq_nums"]["start"])

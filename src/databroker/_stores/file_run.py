@@ -74,7 +74,7 @@ class FileRun(RunStore):
     def stop(self) -> Doc | None:
         return self._sync().stop()
 
-    def descriptors(self) -> list[Doc]:
+    def descriptors(self) -> Sequence[Doc]:
         return self._sync().descriptors()
 
     def event_pages(
@@ -85,7 +85,7 @@ class FileRun(RunStore):
     def event_count(self, descriptor_uid: str) -> int:
         return self._sync().event_count(descriptor_uid)
 
-    def resources(self) -> list[Doc]:
+    def resources(self) -> Sequence[Doc]:
         return self._sync().resources()
 
     def resource(self, uid: str) -> Doc:
@@ -99,13 +99,13 @@ class FileRun(RunStore):
     ) -> Iterator[Doc]:
         return self._sync().datum_pages(resource_uid, skip, limit)
 
-    def datum_kwargs(self, datum_ids: Sequence[str]) -> list[tuple[Doc, Doc]]:
+    def datum_kwargs(self, datum_ids: Sequence[str]) -> Sequence[tuple[Doc, Doc]]:
         return self._sync().datum_kwargs(datum_ids)
 
-    def stream_resources(self) -> list[Doc]:
+    def stream_resources(self) -> Sequence[Doc]:
         return self._sync().stream_resources()
 
-    def stream_datum(self, descriptor_uid: str) -> list[Doc]:
+    def stream_datum(self, descriptor_uid: str) -> Sequence[Doc]:
         return self._sync().stream_datum(descriptor_uid)
 
     def is_live(self) -> bool:

@@ -116,7 +116,9 @@ class FileCatalogStore(InProcessCatalogStore):
     supports_writes = True
 
     def __init__(
-        self, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], file_format: Any,
+        self,
+        paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        file_format: Any,
         ttl: float = 1.0,
     ) -> None:
         super().__init__()

@@ -17,7 +17,9 @@ _MAX_OPEN_RUNS = 1024
 DocumentSource = Callable[[], Iterable[tuple[str, Doc]]]
 
 
-def run_from_documents(documents: Iterable[tuple[str, Doc]], source: str = "memory") -> RunDocuments:
+def run_from_documents(
+    documents: Iterable[tuple[str, Doc]], source: str = "memory"
+) -> RunDocuments:
     """Build a :class:`RunDocuments` from ``(name, doc)`` pairs; the first must be a start."""
     run = RunDocuments(source=source)
     iterator = iter(documents)

@@ -140,9 +140,9 @@ def open_database(database_or_uri: Any, argument: str) -> Connection:
         The argument is neither a URI nor a database.
     """
     if not isinstance(database_or_uri, str):
-        if not (hasattr(database_or_uri, "list_collection_names") and hasattr(
-            database_or_uri, "client"
-        )):
+        if not (
+            hasattr(database_or_uri, "list_collection_names") and hasattr(database_or_uri, "client")
+        ):
             raise ConfigError(
                 f"{argument} must be a pymongo/mongomock Database or a MongoDB URI string, "
                 f"not {type(database_or_uri).__name__}."

@@ -108,9 +108,7 @@ class EmbeddedCatalogStore(CatalogStore):
         filter = rewrite_for_embedded(query)
         seen: set[str] = set()
         with query_errors(query, self.backend_name):
-            cursor = self.database.header.find(
-                filter, _START_ONLY, sort=NEWEST, batch_size=BATCH
-            )
+            cursor = self.database.header.find(filter, _START_ONLY, sort=NEWEST, batch_size=BATCH)
             for header in cursor:
                 start = self._start_of_header(header)
                 if start is None:

@@ -93,7 +93,9 @@ class EmbeddedWriter:
         members = self._members.pop(run, {})
         counts = {f"count_{uid}": self._positions.pop(uid, 0) for uid in members}
         return {
-            "event_count": sum(counts[f"count_{u}"] for u, k in members.items() if k == "descriptor"),
+            "event_count": sum(
+                counts[f"count_{u}"] for u, k in members.items() if k == "descriptor"
+            ),
             "datum_count": sum(counts[f"count_{u}"] for u, k in members.items() if k == "resource"),
             **counts,
         }

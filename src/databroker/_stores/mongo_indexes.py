@@ -106,9 +106,7 @@ def _find_existing(collection: Any, spec: IndexSpec) -> str | None:
     return None
 
 
-def check_indexes(
-    databases: Mapping[str, Any], specs: Sequence[IndexSpec]
-) -> list[str]:
+def check_indexes(databases: Mapping[str, Any], specs: Sequence[IndexSpec]) -> list[str]:
     """Return descriptions of the wanted indexes that are missing (empty: all present)."""
     return [
         spec.describe()
@@ -150,6 +148,8 @@ def ensure_indexes(databases: Mapping[str, Any], specs: Sequence[IndexSpec]) -> 
 
 
 def _is_duplicate_error(error: Exception) -> bool:
-    return getattr(error, "code", None) in (11000, 11001) or "E11000" in str(error) or (
-        "duplicate" in str(error).lower()
+    return (
+        getattr(error, "code", None) in (11000, 11001)
+        or "E11000" in str(error)
+        or ("duplicate" in str(error).lower())
     )

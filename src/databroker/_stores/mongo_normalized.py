@@ -159,9 +159,7 @@ class NormalizedCatalogStore(CatalogStore):
     def get_start(self, uid: str, query: Query) -> Doc | None:
         with query_errors(query, self.backend_name):
             found = list(
-                self.metadatastore.run_start.find(_and({"uid": uid}, query))
-                .sort("_id", 1)
-                .limit(2)
+                self.metadatastore.run_start.find(_and({"uid": uid}, query)).sort("_id", 1).limit(2)
             )
         if not found:
             return None

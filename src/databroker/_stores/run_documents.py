@@ -100,8 +100,7 @@ class RunDocuments(RunStore):
         if _equal(old, new):
             return True
         raise DuplicateUniqueID(
-            f"Two different {kind} documents share uid {uid!r} in run {self.uid!r} "
-            f"({self.source})."
+            f"Two different {kind} documents share uid {uid!r} in run {self.uid!r} ({self.source})."
         )
 
     def _add_start(self, doc: Doc) -> None:
@@ -156,7 +155,12 @@ class RunDocuments(RunStore):
         keys = tuple(doc["data"])
         open_page = self._open_event_page.get(descriptor)
         pages = self._event_pages.setdefault(descriptor, [])
-        if open_page is None or open_page.keys != keys or not pages or pages[-1] is not open_page.page:
+        if (
+            open_page is None
+            or open_page.keys != keys
+            or not pages
+            or pages[-1] is not open_page.page
+        ):
             page: dict[str, Any] = {
                 "descriptor": descriptor,
                 "uid": [],
@@ -225,7 +229,12 @@ class RunDocuments(RunStore):
         keys = tuple(doc["datum_kwargs"])
         pages = self._datum_pages.setdefault(resource, [])
         open_page = self._open_datum_page.get(resource)
-        if open_page is None or open_page.keys != keys or not pages or pages[-1] is not open_page.page:
+        if (
+            open_page is None
+            or open_page.keys != keys
+            or not pages
+            or pages[-1] is not open_page.page
+        ):
             page: dict[str, Any] = {
                 "resource": resource,
                 "datum_id": [],
@@ -280,7 +289,7 @@ class RunDocuments(RunStore):
     def stop(self) -> Doc | None:
         return self._stop
 
-    def descriptors(self) -> list[Doc]:
+    def descriptors(self) -> Sequence[Doc]:
         return sorted(self._descriptors.values(), key=lambda doc: doc["time"])
 
     def event_pages(
@@ -295,7 +304,7 @@ class RunDocuments(RunStore):
         """Return descriptor uids that events refer to but no descriptor document defines."""
         return [uid for uid in self._event_pages if uid not in self._descriptors]
 
-    def resources(self) -> list[Doc]:
+    def resources(self) -> Sequence[Doc]:
         return list(self._resources.values())
 
     def resource(self, uid: str) -> Doc:
@@ -324,17 +333,17 @@ class RunDocuments(RunStore):
     ) -> Iterator[Doc]:
         return _window(self._datum_pages.get(resource_uid, ()), "datum_id", skip, limit)
 
-    def datum_kwargs(self, datum_ids: Sequence[str]) -> list[tuple[Doc, Doc]]:
+    def datum_kwargs(self, datum_ids: Sequence[str]) -> Sequence[tuple[Doc, Doc]]:
         result = []
         for datum_id in datum_ids:
             resource_uid, kwargs = self._datum_entry(datum_id)
             result.append((self.resource(resource_uid), dict(kwargs)))
         return result
 
-    def stream_resources(self) -> list[Doc]:
+    def stream_resources(self) -> Sequence[Doc]:
         return list(self._stream_resources.values())
 
-    def stream_datum(self, descriptor_uid: str) -> list[Doc]:
+    def stream_datum(self, descriptor_uid: str) -> Sequence[Doc]:
         found = [doc for doc in self._stream_datum.values() if doc["descriptor"] == descriptor_uid]
         return sorted(found, key=lambda doc: doc["seq_nums"]["start"])
 

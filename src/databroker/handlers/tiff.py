@@ -159,7 +159,7 @@ class TiffSequenceStreamReader:
 
     def get_file_list(self) -> list[str]:
         """Return the files present in the directory, from file 0 up to the first gap."""
-        files = []
+        files: list[str] = []
         while os.path.exists(path := self._file(len(files))):
             files.append(path)
         return files

@@ -149,7 +149,9 @@ class Broker:
 
     def _check_alias(self, key: str) -> None:
         if key in self.aliases or key in self.__dict__ or hasattr(type(self), key):
-            raise ValueError(f"{key!r} is already an attribute of the Broker; choose another alias.")
+            raise ValueError(
+                f"{key!r} is already an attribute of the Broker; choose another alias."
+            )
 
     def __getattr__(self, key: str) -> Any:
         aliases = self.__dict__.get("aliases", {})

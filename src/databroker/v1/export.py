@@ -84,7 +84,7 @@ def export(
 
 
 def export_size(headers: list[Header]) -> float:
-    """Total size in GB (bytes × 1e-9) of every external file of ``headers``."""
+    """Total size in GB (bytes * 1e-9) of every external file of ``headers``."""
     total = 0
     for header in headers:
         run = header._run

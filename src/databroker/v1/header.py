@@ -168,9 +168,7 @@ class Header:
         )
         return self.documents(*args, **kwargs)
 
-    def events(
-        self, stream_name: Any = "primary", fields: Any = None, fill: bool = False
-    ) -> Any:
+    def events(self, stream_name: Any = "primary", fields: Any = None, fill: bool = False) -> Any:
         """``db.get_events(self, ...)``: the events of one stream."""
         return self.db.get_events(self, stream_name=stream_name, fields=fields, fill=fill)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import warnings
@@ -107,10 +108,9 @@ class Registry:
             pairs.append((file, os.path.join(new_root, relative)))
         for n, (source, destination) in enumerate(pairs):
             if file_rename_hook is not None:
-                try:
+                # 1.x contract: a failing progress hook never stops a copy.
+                with contextlib.suppress(Exception):
                     file_rename_hook(n, len(pairs), source, destination)
-                except Exception:  # 1.x contract: a failing progress hook never stops a copy
-                    pass
             os.makedirs(os.path.dirname(destination), exist_ok=True)
             shutil.copy2(source, destination)
         return pairs

@@ -1,0 +1,124 @@
+"""Fixtures for the MongoDB backends: one fresh database per test, on mongomock and, when
+``DATABROKER_TEST_MONGO_URI`` is set, on that server too (databases dropped afterwards)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import mongomock
+import pytest
+
+from databroker._drivers import mongo_embedded, mongo_normalized
+
+SERVER_URI = os.environ.get("DATABROKER_TEST_MONGO_URI")
+SERVERS = ["mongomock"] + (["server"] if SERVER_URI else [])
+LAYOUTS = ["normalized", "embedded"]
+
+
+@pytest.fixture(params=SERVERS)
+def server(request: pytest.FixtureRequest) -> str:
+    """'mongomock' or 'server' (a real MongoDB from DATABROKER_TEST_MONGO_URI)."""
+    return request.param
+
+
+@pytest.fixture
+def make_db(server: str) -> Iterator[Callable[[], Any]]:
+    """A factory of new, empty databases on the server under test."""
+    if server == "mongomock":
+        client: Any = mongomock.MongoClient()
+    else:
+        import pymongo
+
+        client = pymongo.MongoClient(SERVER_URI, serverSelectionTimeoutMS=5000)
+    made: list[str] = []
+
+    def factory() -> Any:
+        name = f"databroker_test_{uuid.uuid4().hex[:12]}"
+        made.append(name)
+        return client[name]
+
+    yield factory
+    for name in made:
+        client.drop_database(name)
+    client.close()
+
+
+class Layout:
+    """The databases of one Mongo layout, catalogs over them, and suitcase-mongo writers."""
+
+    def __init__(self, kind: str, make_db: Callable[[], Any]) -> None:
+        self.kind = kind
+        self.databases = [make_db()] if kind == "embedded" else [make_db(), make_db()]
+
+    def catalog(self, **kwargs: Any) -> Any:
+        """A new catalog (driver class of this layout) over the databases."""
+        if self.kind == "embedded":
+            return mongo_embedded.BlueskyMongoCatalog(self.databases[0], **kwargs)
+        return mongo_normalized.BlueskyMongoCatalog(*self.databases, **kwargs)
+
+    def suitcase_callback(self) -> Callable[[str, dict], None]:
+        """A callback writing through suitcase-mongo (a new serializer per run)."""
+        import suitcase.mongo_embedded
+        import suitcase.mongo_normalized
+
+        current: list[Any] = []
+
+        def callback(name: str, doc: dict) -> None:
+            if name == "start":
+                if self.kind == "embedded":
+                    current[:] = [suitcase.mongo_embedded.Serializer(self.databases[0])]
+                    if isinstance(self.databases[0], mongomock.Database):
+                        # mongomock cannot enforce suitcase's sparse unique indexes on the
+                        # array fields of pages (it tries to hash the lists): drop them.
+                        self.databases[0].event.drop_indexes()
+                        self.databases[0].datum.drop_indexes()
+                else:
+                    current[:] = [suitcase.mongo_normalized.Serializer(*self.databases)]
+            current[0](name, doc)
+
+        return callback
+
+
+@pytest.fixture(params=LAYOUTS)
+def layout(request: pytest.FixtureRequest, make_db: Callable[[], Any]) -> Layout:
+    """Empty databases of one Mongo layout."""
+    return Layout(request.param, make_db)
+
+
+@pytest.fixture
+def normalized(make_db: Callable[[], Any]) -> Layout:
+    """Empty databases of the normalized layout."""
+    return Layout("normalized", make_db)
+
+
+@pytest.fixture
+def embedded(make_db: Callable[[], Any]) -> Layout:
+    """Empty databases of the embedded layout."""
+    return Layout("embedded", make_db)
+
+
+@pytest.fixture
+def mongomock_bulk_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let suitcase-mongo's embedded serializer run on mongomock.
+
+    suitcase calls ``bulk_write([UpdateOne(...)])``; mongomock 4.3 cannot take pymongo 4.20's
+    UpdateOne (it passes a ``sort`` argument mongomock does not know), so run each update
+    with ``update_one``, which is what the bulk write means.
+    """
+
+    def bulk_write(self: Any, requests: list[Any], ordered: bool = True, **kwargs: Any) -> None:
+        for request in requests:
+            self.update_one(request._filter, request._doc, upsert=request._upsert)
+
+    monkeypatch.setattr(mongomock.collection.Collection, "bulk_write", bulk_write)
+
+
+@pytest.fixture
+def RE() -> Any:
+    """A bluesky RunEngine (subscribe writers per test)."""
+    from bluesky import RunEngine
+
+    return RunEngine({}, call_returns_result=False)
