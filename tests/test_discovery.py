@@ -190,7 +190,8 @@ def test_catalog_merges_in_order(places, fake_v1):
     parts = catalog._parts
     assert [type(part) for part in parts[:2]] == [EntrypointsCatalog, V0Catalog]
     assert parts[2] is databroker.yaml_catalogs
-    assert {"xpd", "from_yaml"} <= set(catalog)
+    names = list(catalog)
+    assert names.index("xpd") < names.index("from_yaml")
     assert catalog["xpd"].metadata["config"] == {"description": "x"}
     assert catalog is discovery.catalog
 
@@ -222,6 +223,8 @@ def test_merged_catalog_first_wins_and_survives_failed_reload():
     first = Catalog.from_dict({"a": "first-a", "b": "first-b"})
     merged = MergedCatalog([first, flaky])
     assert dict(merged._entries) == {"a": "first-a", "b": "first-b", "c": "flaky-c"}
+    assert list(merged) == ["a", "b", "c"]
+    assert list(MergedCatalog([flaky, first])) == ["b", "c", "a"]
     flaky.fail = True
     flaky.ttl = -1  # due for reload
     with pytest.warns(DatabrokerWarning, match="disk gone"):
@@ -284,3 +287,18 @@ def test_v0_entry_opens_mongo_config_with_real_v1(places, monkeypatch):
     assert isinstance(opened, BlueskyMongoCatalog)
     assert opened.name == "xpd"
     assert list(opened) == []
+
+
+def test_malformed_distribution_hides_no_entry_point(tmp_path, monkeypatch):
+    """[fix] An installation whose entry points cannot be read gives a warning, others list."""
+    (tmp_path / "fakecat_fine2.py").write_text(
+        "from intake.catalog import Catalog\ncatalog = Catalog(name='fine')\n"
+    )
+    paths = make_distribution(tmp_path, monkeypatch, {"fine": "fakecat_fine2:catalog"})
+    broken = tmp_path / "brokencat-1.0.dist-info"
+    broken.mkdir()
+    (broken / "METADATA").write_text("Metadata-Version: 2.1\nName: brokencat\nVersion: 1.0\n")
+    (broken / "entry_points.txt").write_bytes(b"[intake.catalogs]\nx = \xff\xfe:bad\n")
+    with pytest.warns(DatabrokerWarning, match="brokencat"):
+        catalog = EntrypointsCatalog(paths=paths)
+    assert list(catalog) == ["fine"]

@@ -18,7 +18,7 @@ import importlib.metadata
 import os
 import threading
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,18 @@ __all__ = ["EntrypointEntry", "EntrypointsCatalog", "MergedCatalog", "V0Catalog"
 _YAML_SUFFIXES = (".yml", ".yaml")
 
 
+class _MergedEntries(collections.ChainMap):
+    """A ChainMap listing its keys in the order of its maps (ChainMap lists the last first)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        seen: set[Any] = set()
+        for mapping in self.maps:
+            for key in mapping:
+                if key not in seen:
+                    seen.add(key)
+                    yield key
+
+
 class MergedCatalog(Catalog):
     """A catalog whose entries are those of several catalogs.
 
@@ -45,7 +57,7 @@ class MergedCatalog(Catalog):
 
     Notes
     -----
-    The merged view is lazy (a ``collections.ChainMap``), so merging large catalogs costs
+    The merged view is lazy (like ``collections.ChainMap``), so merging large catalogs costs
     nothing until an entry is looked up. Reloading this catalog reloads each part; a part
     whose reload fails gives a warning and keeps its previous entries.
     """
@@ -65,7 +77,7 @@ class MergedCatalog(Catalog):
                     DatabrokerWarning,
                     stacklevel=2,
                 )
-        self._entries = collections.ChainMap(*(catalog._entries for catalog in self._parts))
+        self._entries = _MergedEntries(*(catalog._entries for catalog in self._parts))
 
 
 class EntrypointEntry(CatalogEntry):
@@ -136,15 +148,27 @@ class EntrypointEntry(CatalogEntry):
 
 def _entry_points(group: str, paths: Iterable[str] | None) -> list[importlib.metadata.EntryPoint]:
     """Return the group's entry points, one per distribution (the first one found on the path)."""
-    kwargs = {} if paths is None else {"path": [str(path) for path in paths]}
+    if paths is None:
+        dists = importlib.metadata.distributions()
+    else:
+        dists = importlib.metadata.distributions(path=[str(path) for path in paths])
     seen: set[str] = set()
-    found = []
-    for dist in importlib.metadata.distributions(**kwargs):
-        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
-        if name in seen:  # an older copy further down the path is shadowed, as on import
-            continue
-        seen.add(name)
-        found.extend(ep for ep in dist.entry_points if ep.group == group)
+    found: list[importlib.metadata.EntryPoint] = []
+    for dist in dists:
+        try:
+            name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+            if name in seen:  # an older copy further down the path is shadowed, as on import
+                continue
+            seen.add(name)
+            found.extend(ep for ep in dist.entry_points if ep.group == group)
+        except Exception as error:  # one malformed installation must not hide the others
+            where = getattr(dist, "_path", dist)
+            warnings.warn(
+                f"Skipping the entry points of the installed distribution at {where}: "
+                f"{error!r}. Reinstall or remove that package.",
+                DatabrokerWarning,
+                stacklevel=3,
+            )
     return found
 
 
@@ -317,7 +341,7 @@ class _YAMLFilesCatalog(Catalog):
         super().__init__(**kwargs)
 
     def _files(self) -> list[Path]:
-        files = []
+        files: list[Path] = []
         for directory in self._directories:
             if not os.path.isdir(directory):
                 continue

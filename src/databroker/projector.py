@@ -161,8 +161,9 @@ class Projector:
         ``event_configuration_cb(projection_field, stream, config_index, config_device,
         field, value)`` for configuration items.
     event_field_cb : callable, optional
-        ``event_field_cb(projection_field, stream, field, value)`` for event items; for
-        linked ones ``value`` is the stream's lazy ``xarray.DataArray``.
+        ``event_field_cb(projection_field, stream, field, value)`` for event items
+        (``field`` is None if the item names none); for linked ones ``value`` is the
+        stream's lazy ``xarray.DataArray``.
 
     Attributes
     ----------
@@ -180,7 +181,7 @@ class Projector:
         self,
         metadata_cb: Callable[[str, Any], Any] | None = None,
         event_configuration_cb: Callable[..., Any] | None = None,
-        event_field_cb: Callable[[str, str, str, Any], Any] | None = None,
+        event_field_cb: Callable[[str, str, str | None, Any], Any] | None = None,
     ) -> None:
         self.metadata_cb = metadata_cb
         self.event_configuration_cb = event_configuration_cb
@@ -272,7 +273,7 @@ class Projector:
         run: Any,
         projection_field: str,
         item: Mapping[str, Any],
-        callback: Callable[[str, str, str, Any], Any],
+        callback: Callable[[str, str, str | None, Any], Any],
     ) -> None:
         kind, stream, field = item["type"], item["stream"], item.get("field")
         if kind == "static":
@@ -389,7 +390,7 @@ def project_xarray(
     ) -> None:
         attrs[projection_field] = value
 
-    def on_event_field(projection_field: str, stream: str, field: str, value: Any) -> None:
+    def on_event_field(projection_field: str, stream: str, field: str | None, value: Any) -> None:
         # Each variable takes its own stream's configurations, so the order of the items
         # and the streams of other items do not matter.
         if stream not in configurations:

@@ -128,3 +128,24 @@ def test_pool_errors():
         pool.read_datum(doc, [{"index": 0}], ["res-1/0"])
     with pytest.raises(UnknownHandlerSpec, match=r"'OTHER'.*res-1.*run-uid.*'f'"):
         pool.handler_class({**doc, "spec": "OTHER"}, "f")
+
+
+def test_pool_pickles_without_open_handlers():
+    """[fix] the handler pool travels to dask workers without its open instances."""
+    import pickle
+
+    pool = HandlerPool({"S": Closable}, {"/a": "/b"}, "run-uid")
+    pool.read_datum(
+        {"uid": "r", "spec": "S", "root": "/a", "resource_path": "p", "resource_kwargs": {}},
+        [{}],
+        ["r/0"],
+    )
+    copy = pickle.loads(pickle.dumps(pool))
+    assert len(pool) == 1 and len(copy) == 0
+    assert copy.root_map == {"/a": "/b"} and copy.handler_registry == {"S": Closable}
+    copy.read_datum(
+        {"uid": "r", "spec": "S", "root": "/a", "resource_path": "p", "resource_kwargs": {}},
+        [{}],
+        ["r/0"],
+    )
+    assert len(copy) == 1

@@ -122,3 +122,45 @@ def RE() -> Any:
     from bluesky import RunEngine
 
     return RunEngine({}, call_returns_result=False)
+
+
+def write_run(serializer: Callable[[str, dict], None], uid: str, time: float, **metadata: Any):
+    """Write a small complete run (start, descriptor, two events, stop) with chosen uid/time."""
+    from event_model import compose_run
+
+    bundle = compose_run(uid=uid, time=time, metadata=metadata)
+    serializer("start", bundle.start_doc)
+    desc = bundle.compose_descriptor(
+        name="primary", data_keys={"x": {"dtype": "number", "shape": [], "source": "sim"}}, time=time
+    )
+    serializer("descriptor", desc.descriptor_doc)
+    for i in (1, 2):
+        event = desc.compose_event(
+            data={"x": float(i)}, timestamps={"x": time + i}, time=time + i, seq_num=i
+        )
+        serializer("event", event)
+    serializer("stop", bundle.compose_stop(time=time + 10))
+    return bundle
+
+
+class FindCounter:
+    """Count ``find`` calls per collection name (mongomock and pymongo collections)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import pymongo.collection
+
+        self.calls: list[str] = []
+        for cls in (mongomock.collection.Collection, pymongo.collection.Collection):
+            original = cls.find
+
+            def find(self_: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                self.calls.append(self_.name)
+                return _original(self_, *args, **kwargs)
+
+            monkeypatch.setattr(cls, "find", find)
+
+
+@pytest.fixture
+def find_counter(monkeypatch: pytest.MonkeyPatch) -> FindCounter:
+    """Counts ``find`` calls made from now on."""
+    return FindCounter(monkeypatch)

@@ -1,0 +1,189 @@
+"""v1 document generators: get_documents, get_events, restream/stream, process, fields=."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from databroker.utils import ALL
+
+from .runs import composed_run, insert_all
+
+
+def _names(pairs: Any) -> list[str]:
+    return [name for name, _ in pairs]
+
+
+def test_get_documents_unpacks_pages(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] get_documents yields start, descriptors, resources, datum, events, stop unpacked."""
+    names = _names(db.get_documents(db[recorded["external"]]))
+    assert names[0] == "start" and names[-1] == "stop"
+    assert names.count("event") == 3
+    assert names.count("datum") == 3
+    assert "event_page" not in names and "datum_page" not in names
+    assert names.index("resource") < names.index("datum") < names.index("event")
+
+
+def test_get_documents_matches_run_documents(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] Events equal the unpacked pages of run.documents(fill='no'), in that order."""
+    from databroker._documents import unpack_event_page
+
+    run = db.v2[recorded["scan"]]
+    expected = [
+        event
+        for name, page in run.documents(fill="no")
+        if name == "event_page"
+        for event in unpack_event_page(page)
+    ]
+    db.prepare_hook = lambda name, doc: doc
+    events = [doc for name, doc in db.get_documents(db[recorded["scan"]]) if name == "event"]
+    assert [e["uid"] for e in events] == [e["uid"] for e in expected]
+    assert events[0]["data"] == dict(expected[0]["data"])
+
+
+def test_get_documents_fill(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] fill=True gives numpy arrays for external fields; fill=False datum ids."""
+    header = db[recorded["external"]]
+    unfilled = [d for n, d in db.get_documents(header) if n == "event"]
+    filled = [d for n, d in db.get_documents(header, fill=True) if n == "event"]
+    assert all(isinstance(e["data"]["img"], str) for e in unfilled)
+    assert [float(e["data"]["img"][0, 0]) for e in filled] == [0.0, 1.0, 2.0]
+
+
+def test_get_documents_one_stream(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] A specific stream_name drops descriptors and events of other streams."""
+    header = db[recorded["scan"]]
+    docs = list(db.get_documents(header, stream_name="baseline"))
+    descriptors = [d for n, d in docs if n == "descriptor"]
+    events = [d for n, d in docs if n == "event"]
+    assert [d["name"] for d in descriptors] == ["baseline"]
+    assert len(events) == 2
+    assert {e["descriptor"] for e in events} == {descriptors[0]["uid"]}
+    assert _names(docs)[0] == "start" and _names(docs)[-1] == "stop"
+
+
+def test_get_documents_keeps_resources_for_one_stream(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] Resources and datum are kept when a stream is selected."""
+    names = _names(db.get_documents(db[recorded["external"]], stream_name="nothing"))
+    assert "resource" in names and "datum" in names
+    assert "event" not in names and "descriptor" not in names
+
+
+def test_missing_stop_yielded_empty(db: Any) -> None:
+    """[compat] A run without stop yields ('stop', {}) last."""
+    docs = composed_run()
+    insert_all(db, docs[:-1])
+    db.v2.force_reload()
+    pairs = list(db.get_documents(db[-1]))
+    insert_all(db, docs[-1:])  # finish the run so the writer closes its file
+    assert pairs[-1] == ("stop", {})
+
+
+def test_every_document_through_prepare_hook(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] Every document of get_documents goes through prepare_hook."""
+    seen = []
+    db.prepare_hook = lambda name, doc: seen.append(name) or ("hooked", name)
+    pairs = list(db.get_documents(db[recorded["external"]]))
+    assert [doc for _, doc in pairs] == [("hooked", name) for name in seen]
+    assert seen == _names(pairs)
+
+
+def test_headers_iterable_in_order(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] headers may be an iterable of Headers; results follow header order."""
+    headers = [db[recorded["internal"]], db[recorded["scan"]]]
+    starts = [d["uid"] for n, d in db.get_documents(headers) if n == "start"]
+    assert starts == [recorded["internal"], recorded["scan"]]
+
+
+def test_fields_are_whole_key_regexes(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] Each fields entry is a regular expression that must match a whole data key."""
+    header = db[recorded["scan"]]
+    events = list(db.get_events(header, fields=["mot.*_s.*"]))
+    assert set(events[0]["data"]) == {"motor_setpoint"}
+    events = list(db.get_events(header, fields=["mot.*"]))  # also the config key motor_velocity
+    assert {"motor", "motor_setpoint", "motor_velocity"} <= set(events[0]["data"])
+    events = list(db.get_events(header, fields=["motor"]))
+    assert "motor_setpoint" in events[0]["data"]  # 'motor' is also an object name, see below
+    events = list(db.get_events(header, fields=["de"]))
+    assert events == []  # 'de' matches no whole key: every event is left without data
+
+
+def test_fields_keep_timestamps_and_filled(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] Events keep only selected keys in data, timestamps and filled."""
+    event = next(iter(db.get_events(db[recorded["scan"]], fields=["det"])))
+    assert set(event["data"]) == set(event["timestamps"]) == {"det"}
+    external = next(iter(db.get_events(db[recorded["external"]], fields=["img"])))
+    assert set(external["filled"]) == {"img"}
+
+
+def test_field_object_name_selects_its_keys(db: Any) -> None:
+    """[fix] A fields entry equal to an object name selects all that object's data keys."""
+    docs = composed_run(event_times=(1.0, 2.0))
+    insert_all(db, docs)
+    events = list(db.get_events(db[-1], fields=["dev"]))  # 'dev' is an object, not a key
+    assert [e["data"]["x"] for e in events] == [0, 1]
+
+
+def test_fields_merge_configuration_start_stop(db: Any) -> None:
+    """[compat] With fields, matching configuration/start/stop keys are merged into events."""
+    docs = composed_run(event_times=(1392044460.0, 1392044470.0), operator="alice")
+    insert_all(db, docs)
+    start, stop = docs[0][1], docs[-1][1]
+    events = list(db.get_events(db[-1], fields=["x", "dev_gain", "operator", "exit_status"]))
+    assert [e["data"]["x"] for e in events] == [0, 1]
+    event = events[0]
+    assert event["data"]["dev_gain"] == 7
+    assert event["timestamps"]["dev_gain"] == start["time"]  # the configuration timestamp
+    assert event["data"]["operator"] == "alice"
+    assert event["timestamps"]["operator"] == start["time"]
+    assert event["data"]["exit_status"] == "success"
+    assert event["timestamps"]["exit_status"] == stop["time"]
+
+
+def test_descriptors_pass_unchanged(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] Descriptors pass unchanged when fields are given."""
+    header = db[recorded["scan"]]
+    full = [d for n, d in db.get_documents(header) if n == "descriptor"]
+    selected = [d for n, d in db.get_documents(header, fields=["det"]) if n == "descriptor"]
+    assert selected == full
+
+
+def test_get_events_default_primary(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] get_events yields only events, of 'primary' by default; ALL for every stream."""
+    header = db[recorded["scan"]]
+    assert len(list(db.get_events(header))) == 3
+    assert len(list(db.get_events(header, stream_name="baseline"))) == 2
+    assert len(list(db.get_events(header, stream_name=ALL))) == 5
+
+
+def test_restream_and_stream(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] restream(headers) and its alias stream(...) yield every document of every stream."""
+    header = db[recorded["scan"]]
+    names = _names(db.restream(header))
+    assert names.count("event") == 5
+    assert names == _names(db.stream(header))
+
+
+def test_process(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] process(headers, func) calls func(name, doc) on every document."""
+    seen: list[str] = []
+    db.process(db[recorded["scan"]], lambda name, doc: seen.append(name))
+    assert seen == _names(db.get_documents(db[recorded["scan"]]))
+
+
+def test_events_are_independent_copies(db: Any) -> None:
+    """[compat] Merged values are copied per event: changing one event leaves the next alone."""
+    docs = composed_run(event_times=(1.0, 2.0), tags=["a"])
+    insert_all(db, docs)
+    db.prepare_hook = lambda name, doc: doc
+    first, second = db.get_events(db[-1], fields=["x", "tags"])
+    first["data"]["tags"].append("b")
+    assert second["data"]["tags"] == ["a"]
+
+
+@pytest.mark.parametrize("bad", ["(", "[a-"])
+def test_bad_field_regex(db: Any, recorded: dict[str, str], bad: str) -> None:
+    """[compat] A fields entry that is not a valid regular expression raises ValueError."""
+    with pytest.raises(ValueError, match="regular expression"):
+        list(db.get_events(db[recorded["scan"]], fields=[bad]))
