@@ -60,7 +60,7 @@ def test_failed_plugin_warns_and_is_skipped(fake_entry_points):
         _entry_point("GOOD", "goodpkg", int),
     )
     with pytest.warns(HandlerPluginWarning, match="'BAD'.*'brokenpkg'.*no lib"):
-        assert discover_handlers() == {"GOOD": int}
+        assert _without_builtin_readers(discover_handlers()) == {"GOOD": int}
     with pytest.raises(RuntimeError, match="no lib"):
         discover_handlers(skip_failures=False)
 
@@ -68,9 +68,9 @@ def test_failed_plugin_warns_and_is_skipped(fake_entry_points):
 def test_third_party_beats_builtin_silently(fake_entry_points):
     """[fix] a third-party entry point wins over databroker's built-in without a warning."""
     fake_entry_points(_entry_point("K", "thirdparty", float), _entry_point("K", "databroker", int))
-    assert discover_handlers() == {"K": float}
+    assert _without_builtin_readers(discover_handlers()) == {"K": float}
     fake_entry_points(_entry_point("K", "databroker", int), _entry_point("K", "thirdparty", float))
-    assert discover_handlers() == {"K": float}
+    assert _without_builtin_readers(discover_handlers()) == {"K": float}
 
 
 def test_two_third_parties_warn_last_name_wins(fake_entry_points):
@@ -81,4 +81,20 @@ def test_two_third_parties_warn_last_name_wins(fake_entry_points):
         _entry_point("K", "databroker", bool),
     )
     with pytest.warns(HandlerPluginWarning, match="alpha, zeta"):
-        assert discover_handlers() == {"K": float}
+        assert _without_builtin_readers(discover_handlers()) == {"K": float}
+
+
+def _without_builtin_readers(registry: dict) -> dict:
+    """Drop the built-in mimetype stream readers, which are always discovered."""
+    from databroker._fill.registry import _BUILTIN_MIMETYPE_READERS
+
+    return {key: value for key, value in registry.items() if key not in _BUILTIN_MIMETYPE_READERS}
+
+
+def test_builtin_stream_readers_discovered() -> None:
+    """[new] The built-in stream readers are registered under their mimetypes."""
+    from databroker.handlers import HDF5StreamReader, TiffSequenceStreamReader
+
+    registry = discover_handlers()
+    assert registry["application/x-hdf5"] is HDF5StreamReader
+    assert registry["multipart/related;type=image/tiff"] is TiffSequenceStreamReader

@@ -131,7 +131,9 @@ def write_run(serializer: Callable[[str, dict], None], uid: str, time: float, **
     bundle = compose_run(uid=uid, time=time, metadata=metadata)
     serializer("start", bundle.start_doc)
     desc = bundle.compose_descriptor(
-        name="primary", data_keys={"x": {"dtype": "number", "shape": [], "source": "sim"}}, time=time
+        name="primary",
+        data_keys={"x": {"dtype": "number", "shape": [], "source": "sim"}},
+        time=time,
     )
     serializer("descriptor", desc.descriptor_doc)
     for i in (1, 2):

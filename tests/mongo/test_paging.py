@@ -84,7 +84,9 @@ def test_datum_kwargs_batched(normalized: Any, find_counter: Any) -> None:
     assert find_counter.calls.count("datum") == 3
 
 
-@pytest.mark.parametrize(("skip", "limit"), [(0, None), (0, 5), (3, 4), (9, None), (7, 100), (12, 1)])
+@pytest.mark.parametrize(
+    ("skip", "limit"), [(0, None), (0, 5), (3, 4), (9, None), (7, 100), (12, 1)]
+)
 def test_windows(layout: Any, skip: int, limit: int | None) -> None:
     """[compat] skip/limit count events, across page boundaries, on both layouts."""
     cat = layout.catalog()
@@ -100,13 +102,19 @@ def test_windows(layout: Any, skip: int, limit: int | None) -> None:
         serializer(
             "event_page",
             desc.compose_event_page(
-                data={"x": values}, timestamps={"x": values}, time=[2.0 + v for v in values],
-                seq_num=[v + 1 for v in values], validate=False,
+                data={"x": values},
+                timestamps={"x": values},
+                time=[2.0 + v for v in values],
+                seq_num=[v + 1 for v in values],
+                validate=False,
             ),
         )
     run = cat._store.open_run("windowed")
-    rows = [x for page in run.event_pages(desc.descriptor_doc["uid"], skip, limit)
-            for x in page["data"]["x"]]
+    rows = [
+        x
+        for page in run.event_pages(desc.descriptor_doc["uid"], skip, limit)
+        for x in page["data"]["x"]
+    ]
     end = None if limit is None else skip + limit
     assert rows == list(range(12))[skip:end]
 

@@ -20,12 +20,35 @@ from databroker.queries import TimeRange
 from .conftest import write_run
 
 RUNS = [
-    ("abc-0001", 100.0, {"scan_id": 1, "plan_name": "count", "sample": "Si", "temp": 10,
-                         "detectors": ["det", "img"], "info": {"operator": "ann"}}),
-    ("xyz-abc-2", 200.0, {"scan_id": 2, "plan_name": "scan", "sample": "Ge", "temp": 20,
-                          "detectors": ["det"], "info": {"operator": "bob"}}),
-    ("a.c-0003", 300.0, {"scan_id": 1, "plan_name": "scan", "sample": "Si", "temp": 30,
-                         "detectors": ["img"]}),
+    (
+        "abc-0001",
+        100.0,
+        {
+            "scan_id": 1,
+            "plan_name": "count",
+            "sample": "Si",
+            "temp": 10,
+            "detectors": ["det", "img"],
+            "info": {"operator": "ann"},
+        },
+    ),
+    (
+        "xyz-abc-2",
+        200.0,
+        {
+            "scan_id": 2,
+            "plan_name": "scan",
+            "sample": "Ge",
+            "temp": 20,
+            "detectors": ["det"],
+            "info": {"operator": "bob"},
+        },
+    ),
+    (
+        "a.c-0003",
+        300.0,
+        {"scan_id": 1, "plan_name": "scan", "sample": "Si", "temp": 30, "detectors": ["img"]},
+    ),
 ]
 
 
@@ -148,7 +171,7 @@ def test_recency_and_scan_id(cat: Any) -> None:
     """[compat] cat[-N] by start time, cat[scan_id] newest with that scan_id, len."""
     assert cat[-1].metadata["start"]["uid"] == "a.c-0003"
     assert cat[-3].metadata["start"]["uid"] == "abc-0001"
-    with pytest.raises(RunIndexError, match="Catalog only contains 3 runs."):
+    with pytest.raises(RunIndexError, match=r"Catalog only contains 3 runs\."):
         cat[-4]
     assert cat[1].metadata["start"]["uid"] == "a.c-0003"
     assert cat["2"].metadata["start"]["uid"] == "xyz-abc-2"

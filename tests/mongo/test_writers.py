@@ -60,8 +60,14 @@ def test_same_layout_as_suitcase(
         ours(name, doc)
         theirs(name, doc)
     if layout.kind == "normalized":
-        names = [("run_start", 0), ("run_stop", 0), ("event_descriptor", 0), ("event", 0),
-                 ("resource", 1), ("datum", 1)]
+        names = [
+            ("run_start", 0),
+            ("run_stop", 0),
+            ("event_descriptor", 0),
+            ("event", 0),
+            ("resource", 1),
+            ("datum", 1),
+        ]
         for collection, index in names:
             assert _contents(layout.databases[index], collection) == _contents(
                 theirs_layout.databases[index], collection
@@ -86,8 +92,12 @@ def test_resent_identical_documents_are_ignored(layout: Any) -> None:
     run = cat["resent"]
     names = [name for name, _ in run.documents(fill="no")]
     assert names == ["start", "descriptor", "event_page", "stop"]
-    events = [e for name, doc in run.documents(fill="no") if name == "event_page"
-              for e in unpack_event_page(doc)]
+    events = [
+        e
+        for name, doc in run.documents(fill="no")
+        if name == "event_page"
+        for e in unpack_event_page(doc)
+    ]
     assert [e["seq_num"] for e in events] == [1, 2]
 
 

@@ -74,6 +74,23 @@ def _distribution_name(entry_point: importlib.metadata.EntryPoint) -> str:
     return dist.name if dist is not None else "<unknown distribution>"
 
 
+#: Built-in stream readers keyed by mimetype. Mimetypes are not valid entry-point names, so
+#: databroker registers these itself when the default group is discovered.
+_BUILTIN_MIMETYPE_READERS = {
+    "application/x-hdf5": "HDF5StreamReader",
+    "multipart/related;type=image/tiff": "TiffSequenceStreamReader",
+}
+
+
+def _builtin_mimetype_readers() -> dict[str, list[tuple[bool, str, Any]]]:
+    from .. import handlers
+
+    return {
+        key: [(False, _OWN_DISTRIBUTION, getattr(handlers, name))]
+        for key, name in _BUILTIN_MIMETYPE_READERS.items()
+    }
+
+
 def discover_handlers(
     entrypoint_group_name: str = "databroker.handlers", skip_failures: bool = True
 ) -> dict[str, Any]:
@@ -93,6 +110,8 @@ def discover_handlers(
         error is raised.
     """
     candidates: dict[str, list[tuple[bool, str, Any]]] = {}
+    if entrypoint_group_name == "databroker.handlers":
+        candidates.update(_builtin_mimetype_readers())
     for entry_point in _entry_points(entrypoint_group_name):
         dist_name = _distribution_name(entry_point)
         try:

@@ -17,8 +17,8 @@ from ..errors import ConfigError, DuplicateUniqueID, InvalidQuery, UnsupportedQu
 __all__ = [
     "BATCH",
     "Connection",
-    "check_same",
     "check_layout",
+    "check_same",
     "describe_hosts",
     "open_database",
     "plain_query",
@@ -155,12 +155,12 @@ def open_database(database_or_uri: Any, argument: str) -> Connection:
         entry = _clients.get(database_or_uri)
         if entry is None:
             options = {k.lower() for k in parsed["options"]}
-            timeout = (
+            timeout: dict[str, Any] = (
                 {}
                 if "serverselectiontimeoutms" in options
                 else {"serverSelectionTimeoutMS": _SERVER_SELECTION_TIMEOUT_MS}
             )
-            client = pymongo.MongoClient(database_or_uri, **timeout)
+            client: Any = pymongo.MongoClient(database_or_uri, **timeout)
             entry = _clients[database_or_uri] = [client, 0]
         entry[1] += 1
     return Connection(entry[0][parsed["database"]], database_or_uri)

@@ -170,7 +170,7 @@ class EmbeddedRun(RunStore):
                         kwargs = {key: column[row] for key, column in columns.items()}
                         found[datum_id] = (page["resource"], kwargs)
         resources = {doc.get("uid"): doc for doc in self.resources()}
-        result = []
+        result: list[tuple[Doc, Doc]] = []
         for datum_id in datum_ids:
             if datum_id not in found:
                 raise BrokenReference(

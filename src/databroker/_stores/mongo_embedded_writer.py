@@ -50,9 +50,8 @@ class EmbeddedWriter:
 
     def __call__(self, name: str, doc: Mapping[str, Any]) -> None:
         runs = self._router.route(name, doc)
-        doc = sanitized(doc)
         try:
-            self._write(name, doc, runs)
+            self._write(name, sanitized(doc), runs)
         except BaseException:
             if name == "start":  # nothing was stored: let the start be sent again
                 self._router.discard(runs[0])
@@ -109,9 +108,10 @@ class EmbeddedWriter:
         ids = list(page[ids_key])
         stored_pages = list(collection.find({ids_key: {"$in": ids}}))
         if stored_pages:
-            page = self._unstored_rows(collection_name, page, ids_key, stored_pages, unpack)
-            if page is None:
+            unstored = self._unstored_rows(collection_name, page, ids_key, stored_pages, unpack)
+            if unstored is None:
                 return
+            page = unstored
         rows = len(page[ids_key])
         first = self._positions.get(page[owner], 0)
         self._positions[page[owner]] = first + rows

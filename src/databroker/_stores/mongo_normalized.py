@@ -143,7 +143,7 @@ class NormalizedCatalogStore(CatalogStore):
         with query_errors(query, self.backend_name):
             for doc in self.metadatastore.run_start.find(plain_query(query), **options):
                 start = without_id(doc)
-                uid = start.get("uid")
+                uid = str(start.get("uid"))
                 if uid in seen:
                     self.warn_duplicate(uid)
                     continue

@@ -181,7 +181,7 @@ class NormalizedRun(RunStore):
         return resource
 
     def resources(self) -> list[Doc]:
-        found = [
+        found: list[Doc] = [
             self._as_resource(doc)
             for doc in self._assets.resource.find({"run_start": self.uid}, sort=[("_id", 1)])
         ]
@@ -202,7 +202,7 @@ class NormalizedRun(RunStore):
             batch = ids[offset : offset + BATCH]
             for uid in self._assets.datum.distinct("resource", {"datum_id": {"$in": batch}}):
                 resource_uids[str(uid)] = None
-        found = []
+        found: list[Doc] = []
         for uid in resource_uids:
             doc = self._find_resource(uid)
             if doc is not None:
@@ -269,7 +269,7 @@ class NormalizedRun(RunStore):
             batch = unique[offset : offset + BATCH]
             for doc in self._assets.datum.find({"datum_id": {"$in": batch}}, _NO_ID):
                 found.setdefault(doc["datum_id"], doc)
-        result = []
+        result: list[tuple[Doc, Doc]] = []
         for datum_id in datum_ids:
             doc = found.get(datum_id)
             if doc is None:

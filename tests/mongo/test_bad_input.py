@@ -1,0 +1,115 @@
+"""Incomplete or inconsistent stored data is readable as far as it goes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from event_model import compose_run
+
+from databroker.errors import BrokenReference, DuplicateRunWarning
+
+
+def _partial_run(writer: Any) -> dict[str, Any]:
+    """A run with an external field, a descriptor without events, and no stop."""
+    bundle = compose_run(uid="partial", time=1.0)
+    writer("start", bundle.start_doc)
+    keys = {
+        "x": {"dtype": "number", "shape": [], "source": "s"},
+        "img": {"dtype": "array", "shape": [2], "source": "s", "external": "FILESTORE:"},
+    }
+    primary = bundle.compose_descriptor(name="primary", data_keys=keys, time=2.0)
+    writer("descriptor", primary.descriptor_doc)
+    empty = bundle.compose_descriptor(
+        name="baseline", data_keys={"y": {"dtype": "number", "shape": [], "source": "s"}}, time=3.0
+    )
+    writer("descriptor", empty.descriptor_doc)
+    resource = bundle.compose_resource(
+        spec="NPY_SEQ", root="/nowhere", resource_path="p", resource_kwargs={}
+    )
+    writer("resource", resource.resource_doc)
+    datum = resource.compose_datum(datum_kwargs={"index": 0})
+    writer("datum", datum)
+    writer(
+        "event",
+        primary.compose_event(
+            data={"x": 1.0, "img": datum["datum_id"]},
+            timestamps={"x": 4.0, "img": 4.0},
+            filled={"img": False},
+            time=4.0,
+        ),
+    )
+    return {"resource": resource.resource_doc["uid"], "datum": datum["datum_id"]}
+
+
+def _drop_resource(layout: Any, uid: str) -> None:
+    if layout.kind == "normalized":
+        layout.databases[1].resource.delete_many({"uid": uid})
+    else:
+        layout.databases[0].header.update_one(
+            {"run_id": "partial"}, {"$pull": {"resources": {"uid": uid}}}
+        )
+
+
+def test_run_without_stop(layout: Any) -> None:
+    """[compat] A run without stop has stop None and is readable; an empty stream has 0 rows."""
+    cat = layout.catalog()
+    _partial_run(cat._get_serializer())
+    run = cat["partial"]
+    assert run.metadata["stop"] is None
+    assert list(run) == ["primary", "baseline"]
+    assert run.baseline.read()["y"].shape == (0,)
+    assert cat.summary().loc["partial", "stop.exit_status"] is None
+
+
+def test_missing_resource_breaks_only_the_read_needing_it(layout: Any) -> None:
+    """[fix] A datum whose resource is missing: metadata and documents readable, then
+    BrokenReference naming the resource from the read that needs it."""
+    cat = layout.catalog()
+    refs = _partial_run(cat._get_serializer())
+    _drop_resource(layout, refs["resource"])
+    run = cat["partial"]
+    names = [name for name, _ in run.documents(fill="no")]
+    assert names[:3] == ["start", "descriptor", "descriptor"]
+    assert "event_page" in names
+    store = cat._store.open_run("partial")
+    with pytest.raises(BrokenReference, match=refs["resource"]):
+        store.datum_kwargs([refs["datum"]])
+    with pytest.raises(BrokenReference, match=refs["resource"]):
+        store.lookup_resource_for_datum(refs["datum"])
+    with pytest.raises(BrokenReference, match="no-such-datum"):
+        store.datum_kwargs(["no-such-datum"])
+
+
+def test_duplicate_run_start_documents(normalized: Any) -> None:
+    """[fix] Several run_start documents with one uid: the first inserted, with a warning."""
+    normalized.databases[0].run_start.insert_many(
+        [{"uid": "twice", "time": 1.0, "n": 1}, {"uid": "twice", "time": 1.0, "n": 2}]
+    )
+    cat = normalized.catalog()
+    with pytest.warns(DuplicateRunWarning, match="twice"):
+        assert list(cat) == ["twice"]
+    cat = normalized.catalog()
+    with pytest.warns(DuplicateRunWarning, match="twice"):
+        assert cat["twice"].metadata["start"]["n"] == 1
+
+
+def test_old_resource_without_uid(normalized: Any) -> None:
+    """[compat] A resource lacking uid is found by its _id and given uid = str(_id)."""
+    assets = normalized.databases[1]
+    oid = assets.resource.insert_one(
+        {"spec": "NPY_SEQ", "root": "/", "resource_path": "p", "resource_kwargs": {}}
+    ).inserted_id
+    assets.datum.insert_one(
+        {"datum_id": "old-datum", "resource": str(oid), "datum_kwargs": {"index": 3}}
+    )
+    normalized.databases[0].run_start.insert_one({"uid": "old", "time": 1.0})
+    store = normalized.catalog()._store.open_run("old")
+    resource, kwargs = store.datum_kwargs(["old-datum"])[0]
+    assert resource["uid"] == str(oid)
+    assert kwargs == {"index": 3}
+    assert store.lookup_resource_for_datum("old-datum")["uid"] == str(oid)
+    pages = list(store.datum_pages(str(oid)))
+    assert pages == [
+        {"resource": str(oid), "datum_id": ["old-datum"], "datum_kwargs": {"index": [3]}}
+    ]
