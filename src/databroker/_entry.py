@@ -7,7 +7,7 @@ from typing import Any
 
 from intake.catalog.local import LocalCatalogEntry
 
-__all__ = ["Entry"]
+__all__ = ["Entry", "make_entry"]
 
 _MAX_CACHED_SOURCES = 10
 
@@ -74,3 +74,23 @@ class Entry(LocalCatalogEntry):
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
         return self.get()._repr_mimebundle_(include=include, exclude=exclude)
+
+
+def make_entry(
+    name: str, description: str, driver: type, args: dict[str, Any], catalog: Any
+) -> Entry:
+    """Build an :class:`Entry` for one of databroker's own sources (no intake parameters)."""
+    return Entry(
+        name=name,
+        description=description,
+        driver=driver,
+        direct_access="forbid",
+        args=args,
+        cache=None,
+        parameters=[],
+        metadata={},
+        catalog_dir="",
+        getenv=False,
+        getshell=False,
+        catalog=catalog,
+    )

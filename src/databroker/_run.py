@@ -9,7 +9,7 @@ from typing import Any
 
 from intake.catalog import Catalog
 
-from ._entry import Entry
+from ._entry import make_entry
 from ._ordering import iter_run_documents
 from ._run_view import RunView
 from ._stores.callables import store_from_callables
@@ -111,19 +111,12 @@ class BlueskyRun(Catalog):
         entries = {}
         for name in names:
             existing = getattr(self, "_entries", {}).get(name)
-            entries[name] = existing or Entry(
-                name=name,
-                description=f"Stream {name!r} of run {self.uid}",
-                driver=BlueskyEventStream,
-                direct_access="forbid",
-                args={"stream_name": name, "run_view": self._view, "get_filler": self._get_filler},
-                cache=None,
-                parameters=[],
-                metadata={},
-                catalog_dir="",
-                getenv=False,
-                getshell=False,
-                catalog=self,
+            entries[name] = existing or make_entry(
+                name,
+                f"Stream {name!r} of run {self.uid}",
+                BlueskyEventStream,
+                {"stream_name": name, "run_view": self._view, "get_filler": self._get_filler},
+                self,
             )
         self._entries = entries
         self._stream_names = names

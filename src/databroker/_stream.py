@@ -8,7 +8,7 @@ from typing import Any
 from intake.catalog import Catalog
 from intake.source.base import DataSource, Schema
 
-from ._entry import Entry
+from ._entry import make_entry
 from ._run_view import RunView
 
 __all__ = ["BlueskyConfigSource", "BlueskyEventStream", "external_loader"]
@@ -166,25 +166,18 @@ class BlueskyEventStream(DataSource):
 
         descriptors = self._run_view.stream_descriptors(self._stream_name)
         entries = {
-            name: Entry(
-                name=name,
-                description=f"Configuration of {name!r} in stream {self._stream_name!r}",
-                driver=BlueskyConfigSource,
-                direct_access="forbid",
-                args={
+            name: make_entry(
+                name,
+                f"Configuration of {name!r} in stream {self._stream_name!r}",
+                BlueskyConfigSource,
+                {
                     "stream_name": self._stream_name,
                     "run_view": self._run_view,
                     "get_filler": self._get_filler,
                     "object_name": name,
                     "timestamps": timestamps,
                 },
-                cache=None,
-                parameters=[],
-                metadata={},
-                catalog_dir="",
-                getenv=False,
-                getshell=False,
-                catalog=None,
+                None,
             )
             for name in config_objects(descriptors)
         }

@@ -10,7 +10,7 @@ import event_model
 from intake.catalog import Catalog
 
 from ._catalog_entries import RunEntries
-from ._entry import Entry
+from ._entry import Entry, make_entry
 from ._imports import import_object
 from ._stores.base import CatalogStore, Doc, Serializer
 from .errors import InvalidQuery
@@ -154,19 +154,12 @@ class Broker(Catalog):
             "get_filler": self._get_filler,
             "transforms": self._transforms_arg,
         }
-        return Entry(
-            name=start["uid"],
-            description=f"Run {start['uid']}",
-            driver=BlueskyRun,
-            direct_access="forbid",
-            args=args,
-            cache=None,
-            parameters=[],
-            metadata={},
-            catalog_dir="",
-            getenv=False,
-            getshell=False,
-            catalog=self,
+        return make_entry(
+            start["uid"],
+            f"Run {start['uid']}",
+            BlueskyRun,
+            args,
+            self,
         )
 
     def __getitem__(self, key: Any) -> Any:

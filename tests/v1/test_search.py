@@ -163,4 +163,4 @@ def test_alias_errors(db: Any) -> None:
     with pytest.raises(ValueError):
         db.dynamic_alias("mine", dict)
     with pytest.raises(AttributeError):
-        db.no_such_alias  # noqa: B018
+        db.no_such_alias

@@ -11,7 +11,7 @@ import pytest
 from databroker.errors import WriteNotSupported
 from databroker.v1 import Broker
 
-from .runs import composed_run, insert_all
+from .runs import composed_run
 
 
 def test_insert_warns_and_reloads(db: Any) -> None:
@@ -76,9 +76,7 @@ def test_export_documents(db: Any, recorded: dict[str, str], target: Any) -> Non
     assert db.export(headers, target) == []
     assert {h.uid for h in target()} == {recorded["scan"], recorded["internal"]}
     assert target[recorded["scan"]].table().equals(db[recorded["scan"]].table())
-    assert target[recorded["scan"]].table("baseline").equals(
-        db[recorded["scan"]].table("baseline")
-    )
+    assert target[recorded["scan"]].table("baseline").equals(db[recorded["scan"]].table("baseline"))
 
 
 def test_export_new_root_copies_files(

@@ -116,35 +116,28 @@ class RunDocuments(RunStore):
             return
         self._stop = doc
 
-    def _add_descriptor(self, doc: Doc) -> None:
+    def _add_unique(self, kind: str, table: dict[str, Doc], doc: Doc) -> bool:
+        """Store ``doc`` under its uid; return False for a resent identical copy."""
         uid = doc["uid"]
-        if uid in self._descriptors:
-            self._check_same("descriptor", uid, self._descriptors[uid], doc)
-            return
-        self._descriptors[uid] = doc
-        self._event_pages.setdefault(uid, [])
+        if uid in table:
+            self._check_same(kind, uid, table[uid], doc)
+            return False
+        table[uid] = doc
+        return True
+
+    def _add_descriptor(self, doc: Doc) -> None:
+        if self._add_unique("descriptor", self._descriptors, doc):
+            self._event_pages.setdefault(doc["uid"], [])
 
     def _add_resource(self, doc: Doc) -> None:
-        uid = doc["uid"]
-        if uid in self._resources:
-            self._check_same("resource", uid, self._resources[uid], doc)
-            return
-        self._resources[uid] = doc
-        self._datum_pages.setdefault(uid, [])
+        if self._add_unique("resource", self._resources, doc):
+            self._datum_pages.setdefault(doc["uid"], [])
 
     def _add_stream_resource(self, doc: Doc) -> None:
-        uid = doc["uid"]
-        if uid in self._stream_resources:
-            self._check_same("stream_resource", uid, self._stream_resources[uid], doc)
-            return
-        self._stream_resources[uid] = doc
+        self._add_unique("stream_resource", self._stream_resources, doc)
 
     def _add_stream_datum(self, doc: Doc) -> None:
-        uid = doc["uid"]
-        if uid in self._stream_datum:
-            self._check_same("stream_datum", uid, self._stream_datum[uid], doc)
-            return
-        self._stream_datum[uid] = doc
+        self._add_unique("stream_datum", self._stream_datum, doc)
 
     def _add_event(self, doc: Doc) -> None:
         descriptor = doc["descriptor"]
