@@ -155,7 +155,7 @@ def test_v0_backends_refused(section: str, module: str, cls: str) -> None:
 
 
 def test_handlers_added_or_alone() -> None:
-    """[compat] Config handlers join the discovered ones, or stand alone with auto_register=False."""
+    """[compat] Config handlers join discovered ones, or stand alone (auto_register=False)."""
     config = legacy_config(
         handlers={
             "AD_HDF5": {"module": "databroker.assets.handlers", "class": "AreaDetectorHDF5Handler"}
@@ -196,7 +196,7 @@ def test_root_map_and_transforms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_config_timezone_used_by_search_and_table() -> None:
-    """[fix] metadatastore.config.timezone sets the v1 search zone and table zone (1.x ignored it)."""
+    """[fix] The config timezone sets the v1 search and table zone (1.x ignored it)."""
     config = legacy_config()
     config["metadatastore"]["config"]["timezone"] = "US/Eastern"
     db = from_config(config)

@@ -102,7 +102,7 @@ def test_fields_and_devices(db: Any, recorded: dict[str, str]) -> None:
 
 
 def test_config_data(db: Any, recorded: dict[str, str]) -> None:
-    """[compat] config_data(device) maps each stream with that device to its config per descriptor."""
+    """[compat] config_data(device): {stream: [device config per descriptor]}."""
     header = db[recorded["scan"]]
     config = header.config_data("det")
     assert list(config) == ["primary"]

@@ -26,7 +26,7 @@ def test_handler_reg_is_read_only_live_view(db: Any) -> None:
 
 
 def test_register_and_deregister(db: Any) -> None:
-    """[compat] register_handler refuses a different binding unless overwrite; deregister removes."""
+    """[compat] register_handler needs overwrite to rebind; deregister_handler removes."""
     db.reg.register_handler("NEW", OtherHandler)
     db.reg.register_handler("NEW", OtherHandler)  # same object: fine
     with pytest.raises(event_model.DuplicateHandler):

@@ -141,7 +141,7 @@ def test_alias(db: Any, timed: dict[str, str]) -> None:
 
 
 def test_dynamic_alias(db: Any, timed: dict[str, str]) -> None:
-    """[compat] dynamic_alias(key, func) makes db.key return db(**func()), calling func each time."""
+    """[compat] dynamic_alias(key, func): db.key is db(**func()), func called each time."""
     calls = []
 
     def query() -> dict[str, Any]:
@@ -154,7 +154,7 @@ def test_dynamic_alias(db: Any, timed: dict[str, str]) -> None:
 
 
 def test_alias_errors(db: Any) -> None:
-    """[compat] An alias named like an attribute → ValueError; an unknown attribute → AttributeError."""
+    """[compat] Alias named like an attribute → ValueError; unknown attribute → AttributeError."""
     with pytest.raises(ValueError):
         db.alias("insert", plan_name="scan")
     with pytest.raises(ValueError):

@@ -52,7 +52,7 @@ def test_layout(db: Any, recorded: dict[str, str]) -> None:
 
 
 def test_fields_and_merged_columns(db: Any) -> None:
-    """[compat] fields selects data columns; configuration/start/stop matches follow as constants."""
+    """[compat] fields selects data columns; config/start/stop matches follow as constants."""
     docs = composed_run(event_times=(EXAMPLE_TIME, EXAMPLE_TIME + 1), operator="alice")
     insert_all(db, docs)
     table = db[-1].table(fields=["x", "dev_gain", "operator", "exit_status"])

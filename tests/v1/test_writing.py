@@ -82,7 +82,7 @@ def test_export_documents(db: Any, recorded: dict[str, str], target: Any) -> Non
 def test_export_new_root_copies_files(
     db: Any, recorded: dict[str, str], target: Any, tmp_path: Path
 ) -> None:
-    """[compat] With new_root, files are copied (relative to root) and resources get the new root."""
+    """[compat] With new_root, files are copied relative to root; resources get new root."""
     new_root = tmp_path / "moved"
     header = db[recorded["external"]]
     resource = next(doc for name, doc in header.documents() if name == "resource")

@@ -9,7 +9,7 @@ from .filler import make_filler, register_delayed_coercion
 from .handler_pool import HandlerPool
 from .loader import ExternalLoader
 from .paths import RootMap, resolve_root, resolve_root_map
-from .registry import discover_handlers, import_dotted, parse_handler_registry
+from .registry import discover_handlers, parse_handler_registry
 
 __all__ = [
     "ExternalLoader",
@@ -18,7 +18,6 @@ __all__ = [
     "declared_dtype",
     "declared_shape",
     "discover_handlers",
-    "import_dotted",
     "is_datum_field",
     "is_stream_field",
     "make_filler",

@@ -8,10 +8,10 @@ from typing import Any
 
 import event_model
 
+from .._imports import import_object
 from ..errors import HandlerImportError
 from .datakeys import declared_dtype
 from .paths import RootMap
-from .registry import import_dotted
 
 __all__ = ["make_filler", "register_delayed_coercion"]
 
@@ -72,7 +72,7 @@ def make_filler(
     """
     if isinstance(filler_class, str):
         try:
-            filler_class = import_dotted(filler_class)
+            filler_class = import_object(filler_class)
         except ImportError as err:
             raise HandlerImportError(
                 f"filler_class {filler_class!r} cannot be imported ({err}). Give the class "

@@ -8,32 +8,13 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .._imports import import_object
 from ..errors import HandlerImportError, HandlerPluginWarning
 
-__all__ = ["discover_handlers", "import_dotted", "parse_handler_registry"]
+__all__ = ["discover_handlers", "parse_handler_registry"]
 
 #: Distribution that ships the built-in handlers; any other distribution is a third party.
 _OWN_DISTRIBUTION = "databroker"
-
-
-def import_dotted(path: str) -> Any:
-    """Import the object named by ``'package.module.attr'`` or ``'package.module:attr'``.
-
-    Raises
-    ------
-    ImportError
-        If the module cannot be imported or lacks the attribute.
-    """
-    module_name, sep, attr = path.partition(":")
-    if not sep:
-        module_name, _, attr = path.rpartition(".")
-    if not module_name or not attr:
-        raise ImportError(f"{path!r} is not a dotted path of the form 'package.module.name'.")
-    module = importlib.import_module(module_name)
-    try:
-        return getattr(module, attr)
-    except AttributeError as err:
-        raise ImportError(f"Module {module_name!r} has no attribute {attr!r}.") from err
 
 
 def parse_handler_registry(handler_registry: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -54,7 +35,7 @@ def parse_handler_registry(handler_registry: Mapping[str, Any] | None) -> dict[s
     for key, value in (handler_registry or {}).items():
         if isinstance(value, str):
             try:
-                value = import_dotted(value)
+                value = import_object(value)
             except ImportError as err:
                 raise HandlerImportError(
                     f"The handler for spec {key!r} is given as {value!r}, which cannot be "
