@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-BACKENDS = ["memory", "jsonl", "msgpack"]
+BACKENDS = ["memory", "jsonl", "msgpack", "mongo-normalized", "mongo-embedded"]
+#: A MongoDB server to run the suite against as well as mongomock (each test gets and drops
+#: its own databases).
+MONGO_URI = os.environ.get("DATABROKER_TEST_MONGO_URI")
 
 
 def _memory(tmp_path: Path) -> Any:
@@ -30,10 +34,44 @@ def _msgpack(tmp_path: Path) -> Any:
     return BlueskyMsgpackCatalog(str(tmp_path / "*.msgpack"))
 
 
+def _mongo_client() -> Any:
+    if MONGO_URI:
+        import pymongo
+
+        return pymongo.MongoClient(MONGO_URI, serverSelectionTimeoutMS=5000)
+    import mongomock
+
+    return mongomock.MongoClient()
+
+
+def _mongo_normalized(tmp_path: Path) -> Any:
+    from databroker._drivers.mongo_normalized import BlueskyMongoCatalog
+
+    client = _mongo_client()
+    prefix = f"databroker_test_{uuid.uuid4().hex[:12]}"
+    catalog = BlueskyMongoCatalog(client[f"{prefix}_mds"], client[f"{prefix}_assets"])
+    catalog._test_cleanup = lambda: [
+        client.drop_database(f"{prefix}_{name}") for name in ("mds", "assets")
+    ]
+    return catalog
+
+
+def _mongo_embedded(tmp_path: Path) -> Any:
+    from databroker._drivers.mongo_embedded import BlueskyMongoCatalog
+
+    client = _mongo_client()
+    name = f"databroker_test_{uuid.uuid4().hex[:12]}"
+    catalog = BlueskyMongoCatalog(client[name])
+    catalog._test_cleanup = lambda: client.drop_database(name)
+    return catalog
+
+
 _FACTORIES: dict[str, Callable[[Path], Any]] = {
     "memory": _memory,
     "jsonl": _jsonl,
     "msgpack": _msgpack,
+    "mongo-normalized": _mongo_normalized,
+    "mongo-embedded": _mongo_embedded,
 }
 
 
@@ -50,6 +88,9 @@ def catalog(backend: str, tmp_path: Path) -> Iterator[Any]:
     directory.mkdir()
     cat = _FACTORIES[backend](directory)
     yield cat
+    cleanup = getattr(cat, "_test_cleanup", None)
+    if cleanup is not None:
+        cleanup()
     cat.close()
 
 

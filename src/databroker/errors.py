@@ -30,6 +30,7 @@ __all__ = [
     "NotMutable",
     "RunIndexError",
     "RunNotFound",
+    "ServerUnreachable",
     "ShapeMismatchError",
     "ShapeMismatchWarning",
     "SkippedFileWarning",
@@ -126,6 +127,10 @@ class ShapeMismatchError(DatabrokerError, ValueError):
 
 class ConfigError(DatabrokerError, ValueError):
     """A configuration is malformed or needs an unsupported backend."""
+
+
+class ServerUnreachable(DatabrokerError, ConnectionError):
+    """A database server cannot be reached (the message names the host, never a password)."""
 
 
 class ConfigNotFound(DatabrokerError, FileNotFoundError):

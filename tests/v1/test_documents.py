@@ -187,3 +187,57 @@ def test_bad_field_regex(db: Any, recorded: dict[str, str], bad: str) -> None:
     """[compat] A fields entry that is not a valid regular expression raises ValueError."""
     with pytest.raises(ValueError, match="regular expression"):
         list(db.get_events(db[recorded["scan"]], fields=[bad]))
+
+
+def stream_resource_run() -> list[tuple[str, dict[str, Any]]]:
+    """A run whose 'primary' stream has a StreamResource-backed field and a 'baseline' stream."""
+    import event_model
+
+    bundle = event_model.compose_run(time=100.0)
+    docs: list[tuple[str, dict[str, Any]]] = [("start", bundle.start_doc)]
+    key = {"source": "sim", "dtype": "array", "shape": [2, 2], "external": "STREAM:"}
+    primary = bundle.compose_descriptor(
+        name="primary",
+        data_keys={"img": key, "x": {"source": "sim", "dtype": "number", "shape": []}},
+        time=101.0,
+    )
+    baseline = bundle.compose_descriptor(
+        name="baseline",
+        data_keys={"y": {"source": "sim", "dtype": "number", "shape": []}},
+        time=102.0,
+    )
+    docs += [("descriptor", primary.descriptor_doc), ("descriptor", baseline.descriptor_doc)]
+    resource = bundle.compose_stream_resource(
+        mimetype="application/x-hdf5",
+        uri="file://localhost/nowhere/x.h5",
+        data_key="img",
+        parameters={"dataset": "/data"},
+    )
+    docs.append(("stream_resource", resource.stream_resource_doc))
+    datum = resource.compose_stream_datum(
+        indices={"start": 0, "stop": 1},
+        seq_nums={"start": 1, "stop": 2},
+        descriptor=primary.descriptor_doc,
+    )
+    docs.append(("stream_datum", datum))
+    docs.append(
+        ("event", primary.compose_event(data={"x": 1.0}, timestamps={"x": 110.0}, time=110.0))
+    )
+    docs.append(
+        ("event", baseline.compose_event(data={"y": 2.0}, timestamps={"y": 111.0}, time=111.0))
+    )
+    docs.append(("stop", bundle.compose_stop(time=120.0)))
+    return docs
+
+
+def test_stream_resources_follow_their_stream(db: Any) -> None:
+    """[new] With a stream_name, stream_resource/stream_datum of other streams are left out."""
+    insert_all(db, stream_resource_run())
+    header = db[-1]
+    primary = _names(db.get_documents(header, stream_name="primary"))
+    baseline = _names(db.get_documents(header, stream_name="baseline"))
+    assert "stream_resource" in primary and "stream_datum" in primary
+    assert "stream_resource" not in baseline and "stream_datum" not in baseline
+    assert baseline.count("event") == primary.count("event") == 1
+    table = header.table()
+    assert list(table.columns) == ["time", "x"]  # STREAM: fields need fill=True

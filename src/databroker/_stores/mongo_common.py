@@ -12,7 +12,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from ..errors import ConfigError, DuplicateUniqueID, InvalidQuery, UnsupportedQuery
+from ..errors import (
+    ConfigError,
+    DuplicateUniqueID,
+    InvalidQuery,
+    ServerUnreachable,
+    UnsupportedQuery,
+)
 
 __all__ = [
     "BATCH",
@@ -183,7 +189,7 @@ def collection_names(database: Any, argument: str) -> set[str]:
     try:
         return set(database.list_collection_names())
     except ConnectionFailure as error:
-        raise ConfigError(
+        raise ServerUnreachable(
             f"Cannot reach the MongoDB server at {describe_hosts(database)} for {argument} "
             f"(database {database.name!r}): {type(error).__name__}. Check that the server is "
             "running and that the host and port are right."

@@ -90,7 +90,10 @@ class EmbeddedWriter:
 
     def _counts(self, run: str) -> dict[str, int]:
         members = self._members.pop(run, {})
-        counts = {f"count_{uid}": self._positions.pop(uid, 0) for uid in members}
+        counts = {f"count_{uid}": self._positions.get(uid, 0) for uid in members}
+        for uid, kind in members.items():
+            if kind == "descriptor":  # a resource may be shared with runs still open
+                self._positions.pop(uid, None)
         return {
             "event_count": sum(
                 counts[f"count_{u}"] for u, k in members.items() if k == "descriptor"

@@ -88,13 +88,15 @@ def _run_documents(
             if not wanted(_stream_of(descriptor)):
                 continue
             for event in unpack_event_page(doc):
-                if fields is not None:
-                    uid = descriptor["uid"]
-                    if uid not in selections:
-                        selections[uid] = select(fields, descriptor, start, run.metadata["stop"])
-                    event = _apply_selection(event, selections[uid])
-                if event is not None:
+                if fields is None:
                     yield "event", event
+                    continue
+                uid = descriptor["uid"]
+                if uid not in selections:
+                    selections[uid] = select(fields, descriptor, start, run.metadata["stop"])
+                selected = _apply_selection(event, selections[uid])
+                if selected is not None:
+                    yield "event", selected
         elif name == "datum_page":
             for datum in unpack_datum_page(doc):
                 yield "datum", datum

@@ -76,7 +76,7 @@ def _collect(
     return _RunFrames(run, priming), frames
 
 
-class Images(_Base):  # type: ignore[misc,valid-type]
+class Images(_Base):
     """The values of field ``name`` of one stream across ``headers``, loaded one at a time.
 
     Parameters

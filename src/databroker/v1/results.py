@@ -17,9 +17,9 @@ __all__ = ["Results", "build_query"]
 
 def _with_times(query: Mapping[str, Any], timezone: str | None) -> dict[str, Any]:
     """A copy of ``query`` with ``since``/``until`` (or their old names) turned into ``time``."""
-    query = copy.deepcopy(dict(query))  # the caller's dicts are never modified
-    format_time(query, timezone)
-    return query
+    result = copy.deepcopy(dict(query))  # the caller's dicts are never modified
+    format_time(result, timezone)
+    return result
 
 
 def build_query(
