@@ -210,6 +210,33 @@ class BlueskyRun(Catalog):
         finally:
             loader.close()
 
+    def check_external_files(self, *, print_report: bool = True) -> list[Any]:
+        """Report, for every Resource and StreamResource of the run, the resolved path after
+        root_map and whether its files exist.
+
+        Parameters
+        ----------
+        print_report
+            Print the report (default) as well as returning it.
+
+        Returns
+        -------
+        list of ``databroker._fill.diagnostics.ExternalFileReport``
+        """
+        from ._fill.diagnostics import format_reports, report_external_file
+        from ._stream import external_loader
+
+        filler = self._get_filler(coerce="force_numpy")
+        loader = external_loader(self._view, self._get_filler)
+        try:
+            documents = [*self._view.resources(), *self._view.stream_resources()]
+            reports = [report_external_file(doc, filler.root_map, loader) for doc in documents]
+        finally:
+            loader.close()
+        if print_report:
+            print(format_reports(reports))
+        return reports
+
     # -- intake plumbing ------------------------------------------------------------------
 
     def configure_new(self, **kwargs: Any) -> BlueskyRun:
