@@ -80,7 +80,10 @@ def recorded(db: Any, run_plan: Any, image_detector: Any) -> dict[str, str]:
     internal image. Returns ``{'scan'|'external'|'internal': uid}``."""
     from bluesky.plans import count, scan
     from bluesky.preprocessors import baseline_wrapper
-    from ophyd.sim import det, det1, direct_img, motor
+    from ophyd.sim import SynSignal, det, direct_img, motor
+
+    # A private baseline detector: the shared ophyd.sim ones change with other tests' motors.
+    det1 = SynSignal(name="det1", func=lambda: 5.0, labels={"detectors"})
 
     (scan_uid,) = run_plan(baseline_wrapper(scan([det], motor, 1, 3, 3), [det1]), sample="Si")
     (external_uid,) = run_plan(count([image_detector], 3), sample="Ge")
