@@ -9,32 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-V1_BACKENDS = ["temp", "jsonl"]
 
-
-def _temp(tmp_path: Path) -> Any:
-    import databroker.v1
-
-    return databroker.v1.temp()
-
-
-def _jsonl(tmp_path: Path) -> Any:
-    from databroker._drivers.jsonl import BlueskyJSONLCatalog
-
-    directory = tmp_path / "jsonl"
-    directory.mkdir()
-    return BlueskyJSONLCatalog(str(directory / "*.jsonl")).v1
-
-
-_FACTORIES = {"temp": _temp, "jsonl": _jsonl}
-
-
-@pytest.fixture(params=V1_BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    """An empty v1 Broker over a writable catalog of each backend."""
-    broker = _FACTORIES[request.param](tmp_path)
-    yield broker
-    broker.v2.close()
+@pytest.fixture
+def db(catalog: Any) -> Any:
+    """An empty v1 Broker over the shared ``catalog`` fixture (every backend)."""
+    return catalog.v1
 
 
 @pytest.fixture
