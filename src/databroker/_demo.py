@@ -23,12 +23,14 @@ def _record(catalog_dir: Path, external_dir: Path) -> list[str]:
         save_path=str(external_dir),
     )
     writer = MsgpackWriter(catalog_dir)
-    engine = RunEngine({})
+    engine = RunEngine({}, call_returns_result=False)
     engine.subscribe(writer)
-    uids: list[str] = []
-    uids += engine(scan([det, direct_img], motor, -1, 1, 5), sample="silicon")
-    uids += engine(count([det1, camera], num=3), sample="quartz")
-    uids += engine(scan([det], motor, 0, 2, 3), sample="silicon", purpose="alignment")
+    plans = [
+        (scan([det, direct_img], motor, -1, 1, 5), {"sample": "silicon"}),
+        (count([det1, camera], num=3), {"sample": "quartz"}),
+        (scan([det], motor, 0, 2, 3), {"sample": "silicon", "purpose": "alignment"}),
+    ]
+    uids = [uid for plan, metadata in plans for uid in engine(plan, **metadata)]  # type: ignore[union-attr]
     writer.close()
     return uids
 

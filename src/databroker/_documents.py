@@ -67,8 +67,8 @@ class Document(dict):
         raise NotMutable(_MUTATION_MESSAGE)
 
     __setitem__ = __delitem__ = _refuse
-    pop = popitem = clear = setdefault = update = _refuse  # type: ignore[assignment]
-    __ior__ = _refuse  # type: ignore[assignment]
+    pop = popitem = clear = setdefault = update = _refuse
+    __ior__ = _refuse
 
     def __copy__(self) -> Document:
         return type(self)(self)
@@ -191,7 +191,7 @@ def wrap(name: str, doc: Mapping[str, Any]) -> Document:
     """Return ``doc`` as an instance of the :class:`Document` subclass for ``name``."""
     cls = DOCUMENT_CLASSES[name]
     if type(doc) is cls:
-        return doc  # type: ignore[return-value]
+        return doc
     return cls(doc)
 
 
