@@ -8,12 +8,12 @@ from typing import Any
 import event_model
 
 from .._stores.mongo_embedded import EmbeddedCatalogStore
-from ..v2 import Broker
+from ._mongo import MongoCatalog
 
 __all__ = ["BlueskyMongoCatalog"]
 
 
-class BlueskyMongoCatalog(Broker):
+class BlueskyMongoCatalog(MongoCatalog):
     """A catalog of runs in the MongoDB "embedded" layout (as written by suitcase-mongo).
 
     Parameters
@@ -40,29 +40,12 @@ class BlueskyMongoCatalog(Broker):
         transforms: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        store = EmbeddedCatalogStore(datastore_db)
-        try:
-            super().__init__(
-                store,
-                handler_registry=handler_registry,
-                root_map=root_map,
-                filler_class=filler_class,
-                transforms=transforms,
-                query=query,
-                **kwargs,
-            )
-        except BaseException:
-            store.close()
-            raise
-
-    def ensure_indexes(self) -> list[str]:
-        """Create the indexes this layout needs that are missing; return every index name.
-
-        Idempotent and never drops an index; an existing index with the same key pattern
-        counts as present. A unique index blocked by duplicates gives a warning.
-        """
-        return self._store.ensure_indexes()
-
-    def check_indexes(self) -> list[str]:
-        """Return descriptions of the recommended indexes that are missing (empty: none)."""
-        return self._store.check_indexes()
+        self._open(
+            EmbeddedCatalogStore(datastore_db),
+            handler_registry=handler_registry,
+            root_map=root_map,
+            filler_class=filler_class,
+            transforms=transforms,
+            query=query,
+            **kwargs,
+        )

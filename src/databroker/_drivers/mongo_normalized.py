@@ -9,11 +9,12 @@ import event_model
 
 from .._stores.mongo_normalized import NormalizedCatalogStore
 from ..v2 import Broker
+from ._mongo import MongoCatalog
 
 __all__ = ["BlueskyMongoCatalog"]
 
 
-class BlueskyMongoCatalog(Broker):
+class BlueskyMongoCatalog(MongoCatalog):
     """A catalog of runs in the MongoDB "normalized" layout (as written by suitcase-mongo).
 
     Parameters
@@ -45,20 +46,15 @@ class BlueskyMongoCatalog(Broker):
         transforms: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        store = NormalizedCatalogStore(metadatastore_db, asset_registry_db, find_kwargs)
-        try:
-            super().__init__(
-                store,
-                handler_registry=handler_registry,
-                root_map=root_map,
-                filler_class=filler_class,
-                transforms=transforms,
-                query=query,
-                **kwargs,
-            )
-        except BaseException:
-            store.close()
-            raise
+        self._open(
+            NormalizedCatalogStore(metadatastore_db, asset_registry_db, find_kwargs),
+            handler_registry=handler_registry,
+            root_map=root_map,
+            filler_class=filler_class,
+            transforms=transforms,
+            query=query,
+            **kwargs,
+        )
 
     def search(self, query: Any, **kwargs: Any) -> Broker:
         """Return a catalog of the runs matching ``query`` and this catalog's query.
@@ -81,15 +77,3 @@ class BlueskyMongoCatalog(Broker):
             return super().search(query)
         finally:
             self._store = parent_store
-
-    def ensure_indexes(self) -> list[str]:
-        """Create the indexes this layout needs that are missing; return every index name.
-
-        Idempotent and never drops an index; an existing index with the same key pattern
-        counts as present. A unique index blocked by duplicates gives a warning.
-        """
-        return self._store.ensure_indexes()
-
-    def check_indexes(self) -> list[str]:
-        """Return descriptions of the recommended indexes that are missing (empty: none)."""
-        return self._store.check_indexes()
