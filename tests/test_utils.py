@@ -221,7 +221,7 @@ def test_wrap_in_doct():
     assert doc["plan_args"]["num"] == 5
     assert doc._name == "start"
     with pytest.raises(AttributeError, match="missing"):
-        doc.missing  # noqa: B018
+        doc.missing
 
 
 def test_wrap_in_doct_copies():
