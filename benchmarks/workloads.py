@@ -1,0 +1,451 @@
+"""The workloads: each writes its data into every backend, then times databroker and the floor.
+
+Every timed call is followed by a check of its result against values computed from the
+generated data, so a wrong answer fails its row (and the process) instead of looking fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .backends import Backend, Storage
+from .data import ImageRun, ManyRuns, Scale, WideRun, image_run, many_runs, wide_run
+from .report import Row, Sample, Target
+from .timing import check, freeze, measure, peak_memory, time_import
+
+__all__ = ["WORKLOADS", "Context", "warm_up"]
+
+READ_TARGET = {"msgpack": 2.0, "jsonl": 2.0, "mongo_normalized": 1.5, "mongo_embedded": 1.5}
+DASK_TARGET = Target("ratio", 3.0)
+TABLE_TARGET = Target("ratio", 3.0)
+OPEN_TARGET = Target("ratio", 2.0)
+SEARCH_TARGET = Target("seconds", 0.020)
+IMAGES_TARGET = Target("ratio", 1.5)
+FRAME_TARGET = Target("seconds", 0.005)
+MEMORY_TARGET = Target("ratio", 2.5)
+IMPORT_TARGET = Target("seconds", 0.2)
+
+
+@dataclass
+class Context:
+    """What every workload needs: sizes, repeats, backends and a scratch directory."""
+
+    scale: Scale
+    repeat: int
+    backends: list[Backend]
+    workdir: Path
+    notes: list[str] = field(default_factory=list)
+    #: Called with each row as soon as it is measured (progress output).
+    report: Callable[[Row], None] = lambda row: None
+
+
+# Data is built once per size and shared by the backends that use that size.
+_wide = functools.lru_cache(maxsize=2)(wide_run)
+_many = functools.lru_cache(maxsize=2)(many_runs)
+
+
+def _row(
+    ctx: Context,
+    workload: str,
+    backend: str,
+    timed: Callable[[], Sample],
+    floor: Sample | None,
+    target: Target | None,
+) -> Row:
+    """Run ``timed`` into a row; an exception (wrong result or crash) becomes the row's error."""
+    try:
+        row = Row(workload, backend, timed(), floor, target)
+    except Exception as error:  # any failure must show in the report, not stop the suite
+        row = Row(workload, backend, None, floor, target, error=f"{type(error).__name__}: {error}")
+    ctx.report(row)
+    return row
+
+
+def _same(value: float, expected: float, what: str) -> None:
+    check(bool(np.isclose(value, expected, rtol=1e-9, atol=1e-9)), f"{what}: {value} != {expected}")
+
+
+def warm_up(ctx: Context) -> None:
+    """Read a ten-event run once per backend, so one-time costs (lazy imports, handler
+    discovery) land on no workload's first repeat."""
+    tiny = wide_run(dataclasses.replace(ctx.scale, wide_events=10, page_size=10))
+    for backend in ctx.backends:
+        storage = backend.storage("warm-up")
+        storage.write(tiny.docs)
+        catalog = storage.catalog()
+        catalog[tiny.uid].primary.read()
+        catalog[tiny.uid].primary.to_dask().compute()
+        if _v1_available():
+            catalog.v1[tiny.uid].table()
+
+
+# -- wide -----------------------------------------------------------------------------------
+
+
+def _check_columns(run: WideRun) -> Callable[[Any], None]:
+    """Check a Dataset, DataFrame or dict of columns: length and every column's sum."""
+
+    def verify(columns: Any) -> None:
+        for key in run.keys:
+            column = np.asarray(columns[key])
+            check(column.shape == (run.events,), f"{key} has shape {column.shape}")
+            _same(float(column.sum()), run.sums[key], f"sum of {key}")
+
+    return verify
+
+
+def _check_document_count(run: WideRun) -> Callable[[int], None]:
+    def verify(events: int) -> None:
+        check(events == run.events, f"documents() gave {events} events, not {run.events}")
+
+    return verify
+
+
+def _count_events(documents: Iterator[tuple[str, Any]]) -> int:
+    events = 0
+    for name, doc in documents:
+        if name == "event":
+            events += 1
+        elif name == "event_page":
+            events += len(doc["seq_num"])
+    return events
+
+
+def _v1_available() -> bool:
+    try:
+        import databroker.v1  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _on_catalog(
+    storage: Storage, action: Callable[[Any], Any], verify: Callable[[Any], None], repeat: int
+) -> Callable[[], Sample]:
+    """Time ``action(catalog)`` with a new catalog per repeat, so no repeat reads a cache."""
+
+    def prepare() -> Callable[[], Any]:
+        catalog = storage.catalog()
+        return lambda: action(catalog)
+
+    return lambda: measure(prepare, verify, repeat)
+
+
+def _count_is(expected: int, what: str) -> Callable[[int], None]:
+    return lambda value: check(value == expected, f"{what} gave {value}, not {expected}")
+
+
+# -- wide -----------------------------------------------------------------------------------
+
+
+def wide(ctx: Context) -> Iterator[Row]:
+    """One run of many float64 events: read, to_dask, documents, v1 table, peak memory."""
+    v1 = _v1_available()
+    if not v1:
+        ctx.notes.append("wide v1 table() skipped: databroker.v1 does not import")
+    for backend in ctx.backends:
+        run = _wide(backend.sized(ctx.scale))
+        storage = backend.storage("wide")
+        storage.write(run.docs)
+        freeze()
+        yield from _wide_rows(ctx, backend.name, storage, run, v1)
+        yield _memory_row(ctx, backend, run)
+
+
+def _wide_rows(ctx: Context, name: str, storage: Storage, run: WideRun, v1: bool) -> Iterator[Row]:
+    uid, repeat = run.uid, ctx.repeat
+    verify = _check_columns(run)
+    floor = measure(
+        lambda: lambda: storage.raw_columns(uid, run.descriptor_uid, run.keys), verify, repeat
+    )
+    yield _row(
+        ctx,
+        "wide read()",
+        name,
+        _on_catalog(storage, lambda c: c[uid].primary.read(), verify, repeat),
+        floor,
+        Target("ratio", READ_TARGET[name]),
+    )
+    yield _row(
+        ctx,
+        "wide to_dask()+compute",
+        name,
+        _on_catalog(storage, lambda c: c[uid].primary.to_dask().compute(), verify, repeat),
+        floor,
+        DASK_TARGET,
+    )
+    documents_floor = measure(lambda: lambda: storage.raw_documents(uid), lambda n: None, repeat)
+    yield _row(
+        ctx,
+        "wide documents(fill='no')",
+        name,
+        _on_catalog(
+            storage,
+            lambda c: _count_events(c[uid].documents(fill="no")),
+            _count_is(run.events, "counting the events of documents()"),
+            repeat,
+        ),
+        documents_floor,
+        None,
+    )
+    if v1:
+        yield _row(
+            ctx,
+            "wide v1 table()",
+            name,
+            _on_catalog(storage, lambda c: c.v1[uid].table(), verify, repeat),
+            floor,
+            TABLE_TARGET,
+        )
+
+
+def _memory_row(ctx: Context, backend: Backend, run: WideRun) -> Row:
+    """Peak memory of ``read()`` (from a subprocess) against the returned Dataset's size."""
+    workload = "wide read() peak memory"
+    try:
+        reported = peak_memory(backend.name, ctx.scale.name, ctx.workdir)
+        for key in run.keys:
+            _same(reported["sums"][key], run.sums[key], f"sum of {key} in the memory subprocess")
+        row = Row(
+            workload,
+            backend.name,
+            Sample((float(reported["peak"]),), "B"),
+            Sample((float(reported["nbytes"]),), "B"),
+            MEMORY_TARGET,
+            extra={"floor_peak": float(reported["floor_peak"])},
+        )
+    except Exception as error:  # a failed subprocess or check fails the row, not the suite
+        row = Row(workload, backend.name, target=MEMORY_TARGET, error=f"{error}")
+    ctx.report(row)
+    return row
+
+
+# -- many -----------------------------------------------------------------------------------
+
+
+def many(ctx: Context) -> Iterator[Row]:
+    """Many small runs: open + len, search, repeated search, 100 starts, summary()."""
+    for backend in ctx.backends:
+        data = _many(backend.sized(ctx.scale))
+        storage = backend.storage("many")
+        storage.write(itertools.chain.from_iterable(data.runs))
+        freeze()
+        yield from _many_rows(ctx, backend.name, storage, data)
+
+
+def _many_rows(ctx: Context, name: str, storage: Storage, data: ManyRuns) -> Iterator[Row]:
+    repeat, query = ctx.repeat, data.query
+    total, matching = len(data.starts), len(data.matching(query))
+    open_floor = measure(
+        lambda: lambda: len(storage.raw_starts({})), _count_is(total, "raw starts"), repeat
+    )
+    yield _row(
+        ctx,
+        "many open+len",
+        name,
+        lambda: measure(
+            lambda: lambda: len(storage.catalog()), _count_is(total, "len(catalog)"), repeat
+        ),
+        open_floor,
+        OPEN_TARGET,
+    )
+    search_check = _count_is(matching, f"search {query}")
+    search_floor = measure(lambda: lambda: len(storage.raw_starts(query)), search_check, repeat)
+    yield _row(
+        ctx,
+        "many search+len (new catalog)",
+        name,
+        _on_catalog(storage, lambda c: len(c.search(query)), search_check, repeat),
+        search_floor,
+        None,
+    )
+    yield _row(
+        ctx,
+        "many search+len (repeated)",
+        name,
+        lambda: _repeated_search(storage, query, search_check, max(repeat, 10)),
+        search_floor,
+        SEARCH_TARGET,
+    )
+    yield from _many_read_rows(ctx, name, storage, data)
+
+
+def _repeated_search(
+    storage: Storage, query: dict[str, Any], verify: Callable[[int], None], repeat: int
+) -> Sample:
+    catalog = storage.catalog()
+    verify(len(catalog.search(query)))  # the first search may fill caches; time the rest
+    return measure(lambda: lambda: len(catalog.search(query)), verify, repeat)
+
+
+def _many_read_rows(ctx: Context, name: str, storage: Storage, data: ManyRuns) -> Iterator[Row]:
+    repeat, total = ctx.repeat, len(data.starts)
+    wanted = min(100, total)
+    uids = {start["uid"] for start in data.starts}
+
+    def check_starts(starts: list[Any]) -> None:
+        found = {start["uid"] for start in starts}
+        check(len(found) == wanted, f"{len(found)} distinct starts, not {wanted}")
+        check(found <= uids, f"unknown start uids {sorted(found - uids)[:3]}")
+
+    yield _row(
+        ctx,
+        f"many {wanted} starts",
+        name,
+        _on_catalog(
+            storage,
+            lambda c: [run.metadata["start"] for run in itertools.islice(c.values(), wanted)],
+            check_starts,
+            repeat,
+        ),
+        measure(lambda: lambda: storage.raw_starts({}, limit=wanted), check_starts, repeat),
+        None,
+    )
+    scan_ids = sum(start["scan_id"] for start in data.starts)
+
+    def check_summary(frame: Any) -> None:
+        check(len(frame) == total, f"summary() has {len(frame)} rows, not {total}")
+        found = int(frame["start.scan_id"].sum())
+        check(found == scan_ids, f"summary() scan_id sum {found} != {scan_ids}")
+        check(bool((frame["stop.exit_status"] == "success").all()), "summary() lacks stops")
+
+    def check_pairs(pairs: list[Any]) -> None:
+        check(len(pairs) == total and all(stop for _, stop in pairs), "raw starts/stops")
+
+    yield _row(
+        ctx,
+        "many summary()",
+        name,
+        _on_catalog(storage, lambda c: c.summary(), check_summary, repeat),
+        measure(lambda: storage.raw_starts_and_stops, check_pairs, repeat),
+        None,
+    )
+
+
+# -- images ---------------------------------------------------------------------------------
+
+
+def _check_frames(run: ImageRun) -> Callable[[Any], None]:
+    def verify(frames: Any) -> None:
+        frames = np.asarray(frames)
+        check(frames.shape == run.shape, f"frames have shape {frames.shape}, not {run.shape}")
+        sums = frames.reshape(len(frames), -1).sum(axis=1, dtype=np.uint64)
+        check(bool(np.array_equal(sums, run.frame_sums)), "frame sums differ from the written")
+
+    return verify
+
+
+def _check_frame(run: ImageRun, index: int) -> Callable[[Any], None]:
+    def verify(frame: Any) -> None:
+        frame = np.asarray(frame)
+        check(frame.shape == run.shape[1:], f"frame {index} has shape {frame.shape}")
+        found = int(frame.sum(dtype=np.uint64))
+        check(found == int(run.frame_sums[index]), f"frame {index} sum {found} is wrong")
+
+    return verify
+
+
+def images(ctx: Context) -> Iterator[Row]:
+    """Frames in NPY_SEQ files: full read, to_dask + compute, one frame."""
+    run = image_run(ctx.workdir / "frames", ctx.scale)  # every backend points at these files
+    repeat, uid, index = ctx.repeat, run.uid, 5
+    frames, frame = _check_frames(run), _check_frame(run, index)
+    stacked = lambda dataset: frames(dataset["img"])  # noqa: E731
+    all_floor = measure(lambda: lambda: np.stack([np.load(p) for p in run.files]), frames, repeat)
+    one_floor = measure(lambda: lambda: np.load(run.files[index]), frame, max(repeat, 10))
+    for backend in ctx.backends:
+        storage = backend.storage("images")
+        storage.write(run.docs)
+        freeze()
+        name = backend.name
+        yield _row(
+            ctx,
+            "images read()",
+            name,
+            _on_catalog(storage, lambda c: c[uid].primary.read(), stacked, repeat),
+            all_floor,
+            IMAGES_TARGET,
+        )
+        yield _row(
+            ctx,
+            "images to_dask()+compute",
+            name,
+            _on_catalog(storage, lambda c: c[uid].primary.to_dask().compute(), stacked, repeat),
+            all_floor,
+            DASK_TARGET,
+        )
+        yield _row(
+            ctx,
+            f"images one frame (to_dask()['img'][{index}])",
+            name,
+            lambda s=storage: _one_frame(s, uid, index, frame, max(repeat, 10)),
+            one_floor,
+            FRAME_TARGET,
+        )
+
+
+def _one_frame(
+    storage: Storage, uid: str, index: int, verify: Callable[[Any], None], repeat: int
+) -> Sample:
+    def prepare() -> Callable[[], Any]:
+        run = storage.catalog()[uid]  # the run is open; the frame's lookup and load are timed
+        return lambda: run.primary.to_dask()["img"][index].compute()
+
+    return measure(prepare, verify, repeat)
+
+
+# -- write and import -----------------------------------------------------------------------
+
+
+def write(ctx: Context) -> Iterator[Row]:
+    """Writing the ``wide`` run through databroker's writer of each backend."""
+    for backend in ctx.backends:
+        yield _write_row(ctx, backend, _wide(backend.sized(ctx.scale)))
+
+
+def _write_row(ctx: Context, backend: Backend, run: WideRun) -> Row:
+    labels = (f"write{i}" for i in itertools.count())
+    verify_columns = _check_columns(run)
+
+    def prepare(raw: bool) -> Callable[[], Storage]:
+        storage = backend.storage(next(labels))
+        store = storage.raw_write if raw else storage.write
+        return lambda: (store(run.docs), storage)[1]
+
+    def verify(storage: Storage) -> None:
+        verify_columns(storage.raw_columns(run.uid, run.descriptor_uid, run.keys))
+        storage.discard()  # full-size runs would fill the disk over the repeats
+
+    floor = measure(lambda: prepare(True), verify, ctx.repeat)
+    return _row(
+        ctx,
+        "write wide",
+        backend.name,
+        lambda: measure(lambda: prepare(False), verify, ctx.repeat),
+        floor,
+        None,
+    )
+
+
+def import_time(ctx: Context) -> Iterator[Row]:
+    """``import databroker`` in a fresh interpreter."""
+    yield _row(
+        ctx, "import databroker", "-", lambda: time_import(max(ctx.repeat, 5)), None, IMPORT_TARGET
+    )
+
+
+WORKLOADS: dict[str, Callable[[Context], Iterator[Row]]] = {
+    "import": import_time,
+    "wide": wide,
+    "many": many,
+    "images": images,
+    "write": write,
+}
