@@ -386,7 +386,7 @@ def images(ctx: Context) -> Iterator[Row]:
             ctx,
             f"images one frame (to_dask()['img'][{index}])",
             name,
-            lambda s=storage: _one_frame(s, uid, index, frame, max(repeat, 10)),
+            functools.partial(_one_frame, storage, uid, index, frame, max(repeat, 10)),
             one_floor,
             FRAME_TARGET,
         )

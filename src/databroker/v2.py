@@ -226,7 +226,7 @@ class Broker(Catalog):
         if not getattr(self._store, "native_queries", False):
             compile_query(query)  # a malformed query fails here, not at first use
         combined = {"$and": [self._query, query]} if self._query else query
-        self._store.refresh(force=True)
+        # Building the clone reloads it (intake calls _load), which rescans the store once.
         return self._clone(combined, name="search results")
 
     def _clone(self, query: Mapping[str, Any], **overrides: Any) -> Broker:
