@@ -11,12 +11,10 @@ Imported only by the Mongo driver (pymongo is imported lazily).
 from __future__ import annotations
 
 import re
-import warnings
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..errors import DuplicateRunWarning, RunNotFound
+from ..errors import RunNotFound
 from .base import CatalogStore, Doc, Query, RunStore, Serializer
 from .mongo_common import (
     BATCH,
@@ -27,13 +25,13 @@ from .mongo_common import (
 )
 from .mongo_embedded_run import EmbeddedRun
 from .mongo_indexes import EMBEDDED_INDEXES, check_indexes, ensure_indexes
+from .mongo_starts import StartCache
 
 __all__ = ["EmbeddedCatalogStore"]
 
 #: Newest first, ties by uid (the order of every listing).
 NEWEST = [("start.time", -1), ("start.uid", 1)]
 _START_ONLY = {"start": True, "_id": False}
-_MAX_CACHED_STARTS = 1024
 
 
 def _and(clause: dict[str, Any], query: Query) -> dict[str, Any]:
@@ -63,8 +61,10 @@ class EmbeddedCatalogStore(CatalogStore):
         except BaseException:
             self.close()
             raise
-        self._starts: OrderedDict[str, Doc] = OrderedDict()
-        self._warned_duplicates: set[str] = set()
+        self._starts = StartCache(
+            f"Several header documents in {self.database.name!r} hold the start uid {{uid}}; "
+            "using the first inserted. Remove the extra ones."
+        )
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -72,12 +72,7 @@ class EmbeddedCatalogStore(CatalogStore):
         starts = header.get("start") or []
         if not starts:
             return None
-        start = starts[0]
-        self._starts[start["uid"]] = start
-        self._starts.move_to_end(start["uid"])
-        while len(self._starts) > _MAX_CACHED_STARTS:
-            self._starts.popitem(last=False)
-        return start
+        return self._starts.remember(starts[0])
 
     def _first(self, filter: dict[str, Any], query: Any, skip: int = 0) -> Doc | None:
         with query_errors(query, self.backend_name):
@@ -85,17 +80,6 @@ class EmbeddedCatalogStore(CatalogStore):
             for header in cursor.limit(1):
                 return self._start_of_header(header)
         return None
-
-    def _warn_duplicate(self, uid: str) -> None:
-        if uid in self._warned_duplicates:
-            return
-        self._warned_duplicates.add(uid)
-        warnings.warn(
-            f"Several header documents in {self.database.name!r} hold the start uid {uid!r}; "
-            "using the first inserted. Remove the extra ones.",
-            DuplicateRunWarning,
-            stacklevel=4,
-        )
 
     # -- CatalogStore ------------------------------------------------------------------------
 
@@ -106,18 +90,9 @@ class EmbeddedCatalogStore(CatalogStore):
 
     def iter_starts(self, query: Query) -> Iterator[Doc]:
         filter = rewrite_for_embedded(query)
-        seen: set[str] = set()
         with query_errors(query, self.backend_name):
             cursor = self.database.header.find(filter, _START_ONLY, sort=NEWEST, batch_size=BATCH)
-            for header in cursor:
-                start = self._start_of_header(header)
-                if start is None:
-                    continue
-                if start["uid"] in seen:
-                    self._warn_duplicate(start["uid"])
-                    continue
-                seen.add(start["uid"])
-                yield start
+            yield from self._starts.unique(self._start_of_header(h) for h in cursor)
 
     def count(self, query: Query) -> int:
         with query_errors(query, self.backend_name):
@@ -128,7 +103,7 @@ class EmbeddedCatalogStore(CatalogStore):
             cursor = self.database.header.find(_and({"start.uid": uid}, query), _START_ONLY)
             found = list(cursor.sort("_id", 1).limit(2))
         if len(found) > 1:
-            self._warn_duplicate(uid)
+            self._starts.warn_duplicate(uid)
         return self._start_of_header(found[0]) if found else None
 
     def find_uid_prefix(self, prefix: str, query: Query, limit: int = 11) -> list[str]:

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import inspect
 import re
-import warnings
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..errors import DuplicateRunWarning, RunNotFound
+from ..errors import RunNotFound
 from .base import CatalogStore, Doc, Query, RunStore, Serializer
 from .mongo_common import (
     BATCH,
@@ -29,12 +27,12 @@ from .mongo_common import (
 )
 from .mongo_indexes import NORMALIZED_INDEXES, check_indexes, ensure_indexes
 from .mongo_normalized_run import NormalizedRun
+from .mongo_starts import StartCache
 
 __all__ = ["NormalizedCatalogStore"]
 
 #: Newest first, ties by uid (the order of every listing).
 NEWEST = [("time", -1), ("uid", 1)]
-_MAX_CACHED_STARTS = 1024
 
 
 def _find_options() -> frozenset[str]:
@@ -82,8 +80,11 @@ class NormalizedCatalogStore(CatalogStore):
             self.close()
             raise
         self.find_kwargs: dict[str, Any] = dict(find_kwargs or {})
-        self._starts: OrderedDict[str, Doc] = OrderedDict()
-        self._warned_duplicates: set[str] = set()
+        self._starts = StartCache(
+            f"Several run_start documents in {self.metadatastore.name!r} have uid {{uid}}; "
+            "using the first inserted. Remove the extra ones (a unique index on uid, made by "
+            "ensure_indexes(), prevents this)."
+        )
 
     def with_find_kwargs(self, find_kwargs: Mapping[str, Any]) -> NormalizedCatalogStore:
         """Return a store sharing this one's connections with more ``find()`` options."""
@@ -103,32 +104,17 @@ class NormalizedCatalogStore(CatalogStore):
             )
         return dict(self.find_kwargs)
 
-    def _remember(self, start: Doc) -> None:
-        self._starts[start["uid"]] = start
-        self._starts.move_to_end(start["uid"])
-        while len(self._starts) > _MAX_CACHED_STARTS:
-            self._starts.popitem(last=False)
-
     def _first(self, filter: dict[str, Any], query: Any, **options: Any) -> Doc | None:
         with query_errors(query, self.backend_name):
             for doc in self.metadatastore.run_start.find(filter, **options).limit(1):
                 start = without_id(doc)
-                self._remember(start)
+                self._starts.remember(start)
                 return start
         return None
 
     def warn_duplicate(self, uid: str) -> None:
         """Warn (once per uid) that several run_start documents share ``uid``."""
-        if uid in self._warned_duplicates:
-            return
-        self._warned_duplicates.add(uid)
-        warnings.warn(
-            f"Several run_start documents in {self.metadatastore.name!r} have uid {uid!r}; "
-            "using the first inserted. Remove the extra ones (a unique index on uid, made by "
-            "ensure_indexes(), prevents this).",
-            DuplicateRunWarning,
-            stacklevel=4,
-        )
+        self._starts.warn_duplicate(uid)
 
     # -- CatalogStore -------------------------------------------------------------------------
 
@@ -139,17 +125,9 @@ class NormalizedCatalogStore(CatalogStore):
 
     def iter_starts(self, query: Query) -> Iterator[Doc]:
         options = {"sort": NEWEST, "batch_size": BATCH, **self._checked_find_kwargs()}
-        seen: set[str] = set()
         with query_errors(query, self.backend_name):
-            for doc in self.metadatastore.run_start.find(plain_query(query), **options):
-                start = without_id(doc)
-                uid = str(start.get("uid"))
-                if uid in seen:
-                    self.warn_duplicate(uid)
-                    continue
-                seen.add(uid)
-                self._remember(start)
-                yield start
+            cursor = self.metadatastore.run_start.find(plain_query(query), **options)
+            yield from self._starts.unique(without_id(doc) for doc in cursor)
 
     def count(self, query: Query) -> int:
         options = {k: v for k, v in self._checked_find_kwargs().items() if k in ("skip", "limit")}
@@ -166,7 +144,7 @@ class NormalizedCatalogStore(CatalogStore):
         if len(found) > 1:
             self.warn_duplicate(uid)
         start = without_id(found[0])
-        self._remember(start)
+        self._starts.remember(start)
         return start
 
     def find_uid_prefix(self, prefix: str, query: Query, limit: int = 11) -> list[str]:

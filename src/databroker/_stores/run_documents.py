@@ -7,7 +7,7 @@ descriptor (resource) are merged into pages as they arrive, so everything above 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..errors import BrokenReference, DuplicateUniqueID, InvalidDocument
@@ -53,6 +53,26 @@ class _OpenPage:
     def __init__(self, page: dict[str, Any], keys: tuple[str, ...]) -> None:
         self.page = page
         self.keys = keys
+
+
+def _growing_page(
+    open_pages: dict[str, _OpenPage],
+    pages: list[dict[str, Any]],
+    owner: str,
+    keys: tuple[str, ...],
+    new_page: Callable[[], dict[str, Any]],
+) -> _OpenPage:
+    """Return the page that a single document of ``owner`` with ``keys`` extends.
+
+    The last page keeps growing while it was built from singles with the same keys;
+    otherwise a new page is started and appended to ``pages``.
+    """
+    open_page = open_pages.get(owner)
+    if open_page is None or open_page.keys != keys or not pages or pages[-1] is not open_page.page:
+        page = new_page()
+        pages.append(page)
+        open_page = open_pages[owner] = _OpenPage(page, keys)
+    return open_page
 
 
 class RunDocuments(RunStore):
@@ -146,15 +166,13 @@ class RunDocuments(RunStore):
             self._check_same("event", uid, self._event_by_uid(uid), _event_as_stored(doc))
             return
         keys = tuple(doc["data"])
-        open_page = self._open_event_page.get(descriptor)
         pages = self._event_pages.setdefault(descriptor, [])
-        if (
-            open_page is None
-            or open_page.keys != keys
-            or not pages
-            or pages[-1] is not open_page.page
-        ):
-            page: dict[str, Any] = {
+        open_page = _growing_page(
+            self._open_event_page,
+            pages,
+            descriptor,
+            keys,
+            lambda: {
                 "descriptor": descriptor,
                 "uid": [],
                 "seq_num": [],
@@ -162,9 +180,8 @@ class RunDocuments(RunStore):
                 "data": {key: [] for key in keys},
                 "timestamps": {key: [] for key in keys},
                 "filled": {},
-            }
-            pages.append(page)
-            open_page = self._open_event_page[descriptor] = _OpenPage(page, keys)
+            },
+        )
         page = open_page.page
         row = len(page["uid"])
         page["uid"].append(uid)
@@ -221,20 +238,17 @@ class RunDocuments(RunStore):
             return
         keys = tuple(doc["datum_kwargs"])
         pages = self._datum_pages.setdefault(resource, [])
-        open_page = self._open_datum_page.get(resource)
-        if (
-            open_page is None
-            or open_page.keys != keys
-            or not pages
-            or pages[-1] is not open_page.page
-        ):
-            page: dict[str, Any] = {
+        open_page = _growing_page(
+            self._open_datum_page,
+            pages,
+            resource,
+            keys,
+            lambda: {
                 "resource": resource,
                 "datum_id": [],
                 "datum_kwargs": {key: [] for key in keys},
-            }
-            pages.append(page)
-            open_page = self._open_datum_page[resource] = _OpenPage(page, keys)
+            },
+        )
         page = open_page.page
         page["datum_id"].append(datum_id)
         for key in keys:
