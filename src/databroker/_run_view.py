@@ -153,10 +153,15 @@ class RunView(RunStore):
             yield DatumPage(page)
 
     def datum_kwargs(self, datum_ids: Sequence[str]) -> Sequence[tuple[Doc, Doc]]:
-        return [
-            (self._apply("resource", Resource, resource), kwargs)
-            for resource, kwargs in self.store.datum_kwargs(datum_ids)
-        ]
+        # Many datum share one resource: wrap and transform each distinct one once.
+        wrapped: dict[int, Resource] = {}
+        out = []
+        for resource, kwargs in self.store.datum_kwargs(datum_ids):
+            found = wrapped.get(id(resource))
+            if found is None:
+                found = wrapped[id(resource)] = self._apply("resource", Resource, resource)
+            out.append((found, kwargs))
+        return out
 
     def stream_resources(self) -> list[StreamResource]:
         return [

@@ -130,6 +130,33 @@ def test_to_dask_is_lazy_and_chunked_per_resource(
     assert sorted(file_loads) == sorted(set(file_loads)) and len(file_loads) == 6
 
 
+def test_one_frame_of_to_dask_touches_only_its_file(
+    tmp_path, run_store, stream_of, counting, file_loads
+):
+    """[fix] rule 10: to_dask()['img'][k] loads only frame k's file, through one handler."""
+    stream = stream_of(run_store(npy_run(tmp_path)), handler_registry={"NPY_SEQ": counting})
+    img = build_dataset(stream, lazy=True)["img"]
+    file_loads.clear()
+    np.testing.assert_array_equal(img[4].values, expected()[4])
+    assert file_loads == [str(tmp_path / "stem1_1.npy")]
+    file_loads.clear()
+    np.testing.assert_array_equal(img.isel(time=slice(1, 5, 2)).values, expected()[1:5:2])
+    assert sorted(file_loads) == [str(tmp_path / "stem0_1.npy"), str(tmp_path / "stem1_0.npy")]
+    assert counting.instances == 2
+
+
+def test_selection_within_a_frame_reads_one_file(
+    tmp_path, run_store, stream_of, counting, file_loads
+):
+    """[fix] rule 10: selecting part of one frame of a lazy field reads that frame only."""
+    stream = stream_of(run_store(npy_run(tmp_path)), handler_registry={"NPY_SEQ": counting})
+    img = build_dataset(stream, lazy=True)["img"]
+    file_loads.clear()
+    np.testing.assert_array_equal(img[2, 1:3, -1].values, expected()[2, 1:3, -1])
+    np.testing.assert_array_equal(img[-1].sum().values, expected()[-1].sum())
+    assert file_loads == [str(tmp_path / "stem0_2.npy"), str(tmp_path / "stem1_2.npy")]
+
+
 def test_chunk_size_limits_rows_per_chunk(tmp_path, run_store, stream_of, counting):
     """[fix] rule 10: chunks hold as many rows as fit in array.chunk-size, at least one."""
     stream = stream_of(run_store(npy_run(tmp_path)), handler_registry={"NPY_SEQ": counting})

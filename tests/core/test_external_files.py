@@ -55,3 +55,37 @@ def test_root_map_relocates_files(catalog: Any, RE: Any, tmp_path: Any) -> None:
     images = catalog[uid].primary.read()["img"]
     assert images.shape == (2, 10, 10)
     np.testing.assert_array_equal(images.values[0], np.ones((10, 10)))
+
+
+def test_one_lazy_frame_opens_one_file(
+    catalog: Any, RE: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """[fix] to_dask()['img'][k] opens only frame k's file; one handler serves the resource."""
+    from databroker.handlers import NumpySeqHandler
+
+    made: list[Any] = []
+
+    class Counting(NumpySeqHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    catalog.register_handler("NPY_SEQ", Counting, overwrite=True)
+    (uid,) = RE(count([img], 6))
+    files = catalog[uid].get_file_list(_resource(catalog, uid))
+    made.clear()
+    frames = catalog[uid].primary.to_dask()["img"]
+    loads: list[str] = []
+    original = np.load
+
+    def load(path: Any, *args: Any, **kwargs: Any) -> Any:
+        loads.append(os.path.realpath(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(np, "load", load)
+    np.testing.assert_array_equal(frames[3].values, original(files[3]))
+    assert loads == [os.path.realpath(files[3])]
+    loads.clear()
+    assert frames.values.shape == (6, *original(files[0]).shape)
+    assert sorted(loads) == sorted(os.path.realpath(f) for f in files)
+    assert len(made) == 1

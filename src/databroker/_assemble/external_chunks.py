@@ -37,15 +37,20 @@ class DatumChunk:
 
     def split(self, size: int) -> list[DatumChunk]:
         """Return consecutive pieces of at most ``size`` rows."""
-        return [
-            DatumChunk(
-                self.resource,
-                self.datum_kwargs[i : i + size],
-                self.datum_ids[i : i + size],
-                self.seq_nums[i : i + size],
-            )
-            for i in range(0, len(self), size)
-        ]
+        return [self.rows(i, i + size) for i in range(0, len(self), size)]
+
+    def rows(self, start: int, stop: int) -> DatumChunk:
+        """Return the chunk of rows ``[start, stop)`` of this one."""
+        return self.take(range(start, min(stop, len(self))))
+
+    def take(self, rows: Sequence[int]) -> DatumChunk:
+        """Return the chunk of the given rows of this one, in that order."""
+        return DatumChunk(
+            self.resource,
+            tuple(self.datum_kwargs[i] for i in rows),
+            tuple(self.datum_ids[i] for i in rows),
+            tuple(self.seq_nums[i] for i in rows),
+        )
 
     def read(self, pool: HandlerPool) -> np.ndarray | list[np.ndarray]:
         """Load the raw values through the Resource's handler."""
@@ -70,15 +75,17 @@ class StreamChunk:
 
     def split(self, size: int) -> list[StreamChunk]:
         """Return consecutive pieces of at most ``size`` rows."""
-        return [
-            StreamChunk(
-                self.stream_resource,
-                self.start + i,
-                min(self.start + i + size, self.stop),
-                self.seq_nums[i : i + size],
-            )
-            for i in range(0, len(self), size)
-        ]
+        return [self.rows(i, i + size) for i in range(0, len(self), size)]
+
+    def rows(self, start: int, stop: int) -> StreamChunk:
+        """Return the chunk of rows ``[start, stop)`` of this one."""
+        stop = min(stop, len(self))
+        return StreamChunk(
+            self.stream_resource,
+            self.start + start,
+            self.start + stop,
+            self.seq_nums[start:stop],
+        )
 
     def read(self, pool: HandlerPool) -> np.ndarray:
         """Load the rows through the StreamResource's reader."""
@@ -104,6 +111,10 @@ class FillChunk:
     def split(self, size: int) -> list[FillChunk]:
         """Fill chunks cost nothing to make; they are never split."""
         return [self]
+
+    def rows(self, start: int, stop: int) -> FillChunk:
+        """Return the chunk of rows ``[start, stop)`` of this one."""
+        return FillChunk(min(stop, self.length) - start)
 
 
 Chunk = DatumChunk | StreamChunk | FillChunk

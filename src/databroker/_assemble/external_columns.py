@@ -31,6 +31,7 @@ from .external_chunks import (
     fit_rows,
     load_chunk,
 )
+from .external_rows import ExternalRows
 from .rows import StreamTable
 
 __all__ = ["ExternalPlan", "plan_external"]
@@ -159,9 +160,18 @@ def _probe(chunks: Sequence[Chunk], pool: HandlerPool) -> np.ndarray | None:
     if first is None:
         return None
     try:
-        return np.asarray(first.split(1)[0].read(pool)[0])
+        return np.asarray(first.rows(0, 1).read(pool)[0])
     except Exception:
         return None
+
+
+def _chunk_identity(chunk: Chunk) -> tuple[Any, ...]:
+    """What determines a chunk's values (for the dask name), cheap to hash."""
+    if isinstance(chunk, DatumChunk):
+        return (chunk.resource["uid"], chunk.datum_ids)
+    if isinstance(chunk, StreamChunk):
+        return (chunk.stream_resource["uid"], chunk.start, chunk.stop)
+    return (len(chunk),)
 
 
 def _lazy(field: str, data_key: Doc, chunks: Sequence[Chunk], pool: HandlerPool) -> da.Array:
@@ -169,18 +179,18 @@ def _lazy(field: str, data_key: Doc, chunks: Sequence[Chunk], pool: HandlerPool)
     dtype = _final_dtype(dtype, chunks)
     row_bytes = max(int(np.prod(shape)) * dtype.itemsize, 1)
     rows_per_chunk = max(parse_bytes(dask.config.get("array.chunk-size")) // row_bytes, 1)
-    load = dask.delayed(load_chunk, pure=True)
-    arrays = []
-    for piece in (piece for chunk in chunks for piece in chunk.split(rows_per_chunk)):
-        if isinstance(piece, FillChunk):
-            arrays.append(da.full((len(piece), *shape), fill_value(dtype)[1], dtype=dtype))
-            continue
-        name = f"load-{field}-{tokenize(pool.run_uid, field, piece, shape, str(dtype))}"
-        task = load(pool, piece, field, shape, dtype, dask_key_name=name)
-        arrays.append(da.from_delayed(task, shape=(len(piece), *shape), dtype=dtype))
-    if not arrays:
-        return da.from_array(np.empty((0, *shape), dtype=dtype))
-    return da.concatenate(arrays, axis=0)
+    pieces = [piece for chunk in chunks for piece in chunk.split(rows_per_chunk)]
+    rows = ExternalRows(field, pieces, pool, shape, dtype)
+    identity = [_chunk_identity(piece) for piece in pieces]
+    name = f"load-{field}-{tokenize(pool.run_uid, field, identity, shape, str(dtype))}"
+    # One dask chunk per piece; plain getter tasks let dask fold later selections into them.
+    return da.from_array(
+        rows,
+        chunks=(tuple(len(piece) for piece in pieces) or (0,), *((n,) for n in shape)),
+        name=name,
+        lock=False,
+        meta=np.empty((0,) * rows.ndim, dtype=dtype),
+    )
 
 
 @dataclass(frozen=True)

@@ -344,7 +344,7 @@ class RunDocuments(RunStore):
         result = []
         for datum_id in datum_ids:
             resource_uid, kwargs = self._datum_entry(datum_id)
-            result.append((self.resource(resource_uid), dict(kwargs)))
+            result.append((self.resource(resource_uid), _as_dict(kwargs)))
         return result
 
     def stream_resources(self) -> Sequence[Doc]:
@@ -375,6 +375,15 @@ class _LazyKwargs(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._columns)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the kwargs as a plain dict."""
+        return {key: column[self._row] for key, column in self._columns.items()}
+
+
+def _as_dict(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Copy datum kwargs into a plain dict (directly from the page columns when lazy)."""
+    return kwargs.as_dict() if isinstance(kwargs, _LazyKwargs) else dict(kwargs)
 
 
 def _event_as_stored(event: Mapping[str, Any]) -> dict[str, Any]:
