@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import time
 import warnings
@@ -10,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import (
     CatalogPathNotFound,
@@ -21,12 +20,13 @@ from ..errors import (
     WriteNotSupported,
 )
 from .base import Doc, Serializer
+from .file_listing import GLOB_CHARACTERS, FileListing, Signature, signature_of
 from .file_run import FileRun, IterDocuments
+from .file_source import FileSource
 from .indexed import InProcessCatalogStore
 
 __all__ = ["JSONL", "MSGPACK", "FileCatalogStore", "FileFormat"]
 
-_GLOB_CHARACTERS = set("*?[")
 #: Cached decoded runs per catalog (bounded memory, v2-api.md).
 _MAX_OPEN_RUNS = 1024
 
@@ -37,8 +37,8 @@ class FileFormat:
 
     name: str
     suffix: str
-    read_first: Callable[[str], tuple[str, dict[str, Any]] | None]
-    read_stop: Callable[[str], Doc | None]
+    read_first: Callable[[FileSource], tuple[str, dict[str, Any]] | None]
+    read_stop: Callable[[FileSource], Doc | None]
     iter_documents: IterDocuments
     writer: Callable[[str], Serializer]
 
@@ -47,7 +47,7 @@ def _jsonl_format() -> FileFormat:
     from . import jsonl_format
     from .file_writers import JSONLWriter
 
-    def read_stop(path: str) -> Doc | None:
+    def read_stop(path: FileSource) -> Doc | None:
         last = jsonl_format.read_last_document(path)
         return last[1] if last is not None and last[0] == "stop" else None
 
@@ -82,9 +82,14 @@ MSGPACK = _msgpack_format
 
 @dataclass
 class _ScannedFile:
-    signature: tuple[int, int]
+    signature: Signature
     start: Doc | None
     stop: Doc | None
+
+    @property
+    def may_grow(self) -> bool:
+        """True until the file holds a stop document (a run still being written)."""
+        return self.stop is None
 
 
 def _glob_directory(pattern: str) -> str:
@@ -92,7 +97,7 @@ def _glob_directory(pattern: str) -> str:
     parts = Path(pattern).parts
     fixed: list[str] = []
     for part in parts:
-        if _GLOB_CHARACTERS & set(part):
+        if GLOB_CHARACTERS & set(part):
             break
         fixed.append(part)
     if len(fixed) == len(parts):  # no glob at all: the pattern names a file
@@ -138,6 +143,7 @@ class FileCatalogStore(InProcessCatalogStore):
         self._files: dict[str, _ScannedFile] = {}
         self._uid_paths: dict[str, str] = {}
         self._runs: OrderedDict[str, FileRun] = OrderedDict()
+        self._listing = FileListing(self.patterns)
         self._last_scan = float("-inf")
         self.refresh(force=True)
 
@@ -149,24 +155,30 @@ class FileCatalogStore(InProcessCatalogStore):
         self._scan()
         self._last_scan = time.monotonic()
 
-    def _matching_paths(self) -> list[str]:
-        found: set[str] = set()
-        for pattern in self.patterns:
-            found.update(glob.glob(pattern))
-        return sorted(path for path in found if os.path.isfile(path))
+    def _current_signatures(self) -> dict[str, Signature] | None:
+        """Signatures of the files that may have changed; None means all were listed anew."""
+        if not self._listing.unchanged():
+            return None
+        # No file appeared, vanished or was renamed: only runs still being written can change.
+        current: dict[str, Signature] = {}
+        for path, scanned in self._files.items():
+            if not scanned.may_grow:
+                continue
+            try:
+                current[path] = signature_of(os.stat(path))
+            except FileNotFoundError:
+                return None
+        return current
 
     def _scan(self) -> None:
-        paths = self._matching_paths()
+        current = self._current_signatures()
         changed = False
-        for path in self._files.keys() - set(paths):
-            del self._files[path]
-            changed = True
-        for path in paths:
-            try:
-                stat = os.stat(path)
-            except FileNotFoundError:
-                continue
-            signature = (stat.st_size, stat.st_mtime_ns)
+        if current is None:
+            current = self._listing.list()
+            for path in self._files.keys() - current.keys():
+                del self._files[path]
+                changed = True
+        for path, signature in current.items():
             known = self._files.get(path)
             if known is not None and known.signature == signature:
                 continue
@@ -175,10 +187,17 @@ class FileCatalogStore(InProcessCatalogStore):
         if changed:
             self._reindex()
 
-    def _read_head(self, path: str, signature: tuple[int, int]) -> _ScannedFile:
-        """Read the start (and, cheaply, the stop) of one file."""
+    def _read_head(self, path: str, signature: Signature) -> _ScannedFile:
+        """Read the start (and, cheaply, the stop) of one file, opening it once."""
         try:
-            first = self.format.read_first(path)
+            with open(path, "rb") as file:
+                return self._read_head_of(file, path, signature)
+        except FileNotFoundError:  # removed since it was listed
+            return _ScannedFile(signature, None, None)
+
+    def _read_head_of(self, file: BinaryIO, path: str, signature: Signature) -> _ScannedFile:
+        try:
+            first = self.format.read_first(file)
         except CorruptFileError as error:
             warnings.warn(
                 f"Skipping {path}: its first document does not decode ({error}).",
@@ -197,7 +216,7 @@ class FileCatalogStore(InProcessCatalogStore):
                 stacklevel=4,
             )
             return _ScannedFile(signature, None, None)
-        return _ScannedFile(signature, doc, self.format.read_stop(path))
+        return _ScannedFile(signature, doc, self.format.read_stop(file))
 
     def _reindex(self) -> None:
         self._starts.clear()
@@ -256,7 +275,7 @@ class FileCatalogStore(InProcessCatalogStore):
     def serializer(self) -> Serializer:
         pattern = self.patterns[0]
         directory = os.path.dirname(pattern) or "."
-        if _GLOB_CHARACTERS & set(directory):
+        if GLOB_CHARACTERS & set(directory):
             raise WriteNotSupported(
                 f"Cannot write to the {self.format.name} catalog {pattern!r}: the directory "
                 "part of its first path pattern contains glob characters."

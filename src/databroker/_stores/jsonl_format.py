@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..errors import CorruptFileError, TruncatedFileWarning
+from .file_source import FileSource, opened, source_name
 from .routing import pair_problem
 
 __all__ = ["dumps_line", "iter_documents", "read_first_document", "read_last_document"]
@@ -26,13 +27,13 @@ _TAIL_BLOCK = 1 << 16
 StrPath = str | os.PathLike[str]
 
 
-def read_first_document(path: StrPath) -> tuple[str, dict[str, Any]] | None:
+def read_first_document(path: FileSource) -> tuple[str, dict[str, Any]] | None:
     """Decode the first line of a JSONL file, reading nothing else.
 
     Parameters
     ----------
-    path : str or os.PathLike
-        The file.
+    path : str, os.PathLike or binary file
+        The file (an open one is read from its start and left open).
 
     Returns
     -------
@@ -45,14 +46,15 @@ def read_first_document(path: StrPath) -> tuple[str, dict[str, Any]] | None:
     CorruptFileError
         The first line is complete but not a ``[name, doc]`` pair with a known name.
     """
-    with open(path, "rb") as file:
+    with opened(path) as file:
+        file.seek(0)
         line = file.readline()
     if not line.endswith(b"\n") or line.isspace():
         return None
-    return _decode_line(line, path, 1, 0)
+    return _decode_line(line, source_name(path), 1, 0)
 
 
-def read_last_document(path: StrPath) -> tuple[str, dict[str, Any]] | None:
+def read_last_document(path: FileSource) -> tuple[str, dict[str, Any]] | None:
     """Decode the last complete line of a JSONL file, reading backwards from its end.
 
     A trailing line without newline (being written) and trailing blank lines are passed
@@ -60,15 +62,15 @@ def read_last_document(path: StrPath) -> tuple[str, dict[str, Any]] | None:
 
     Parameters
     ----------
-    path : str or os.PathLike
-        The file.
+    path : str, os.PathLike or binary file
+        The file (an open one is left open).
 
     Returns
     -------
     (name, doc) or None
         None when there is no complete line or the last one does not decode.
     """
-    with open(path, "rb") as file:
+    with opened(path) as file:
         position = file.seek(0, os.SEEK_END)
         tail = b""
         step = _TAIL_BLOCK
@@ -86,7 +88,7 @@ def read_last_document(path: StrPath) -> tuple[str, dict[str, Any]] | None:
     if not line:
         return None
     try:
-        return _decode_line(line, path, 0, 0)
+        return _decode_line(line, source_name(path), 0, 0)
     except CorruptFileError:
         return None
 

@@ -17,6 +17,7 @@ import msgpack
 import numpy as np
 
 from ..errors import CorruptFileError, TruncatedFileWarning
+from .file_source import FileSource, opened, source_name
 from .routing import pair_problem
 
 __all__ = ["iter_documents", "packb", "read_first_document"]
@@ -88,10 +89,11 @@ def _unpacker() -> msgpack.Unpacker:
 
 
 def _decode(
-    path: StrPath, offset: int
+    source: FileSource, offset: int
 ) -> Generator[tuple[int, str, dict[str, Any]], None, int | None]:
     """Yield ``(end_offset, name, doc)``; return the offset of a truncated tail, or None."""
-    with open(path, "rb") as file:
+    path = source_name(source)
+    with opened(source) as file:
         size = file.seek(0, os.SEEK_END)
         file.seek(offset)
         # Only the bytes present now are read; a later call resumes at the last end_offset.
@@ -121,13 +123,13 @@ def _decode(
     return position if position < size - remaining else None
 
 
-def read_first_document(path: StrPath) -> tuple[str, dict[str, Any]] | None:
+def read_first_document(path: FileSource) -> tuple[str, dict[str, Any]] | None:
     """Decode only the first object of a msgpack run file.
 
     Parameters
     ----------
-    path : str or os.PathLike
-        The file.
+    path : str, os.PathLike or binary file
+        The file (an open one is read from its start and left open).
 
     Returns
     -------

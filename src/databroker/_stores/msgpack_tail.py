@@ -13,16 +13,18 @@ from typing import Any
 
 import msgpack
 
+from .file_source import FileSource, opened
+
 __all__ = ["read_msgpack_stop"]
 
 _STOP_MARKER = b"\x92\xa4stop"
 _TAIL_BYTES = 1 << 20
 
 
-def read_msgpack_stop(path: str) -> dict[str, Any] | None:
+def read_msgpack_stop(path: FileSource) -> dict[str, Any] | None:
     """Return the stop document at the end of a msgpack run file, or None if it has none."""
-    size = os.path.getsize(path)
-    with open(path, "rb") as file:
+    with opened(path) as file:
+        size = file.seek(0, os.SEEK_END)
         file.seek(max(size - _TAIL_BYTES, 0))
         tail = file.read()
     position = tail.rfind(_STOP_MARKER)
