@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import time
 import warnings
@@ -27,6 +28,8 @@ from .indexed import InProcessCatalogStore
 
 __all__ = ["JSONL", "MSGPACK", "FileCatalogStore", "FileFormat"]
 
+#: Files up to this size are read with one call when scanned (most runs of a few events).
+_WHOLE_FILE_BYTES = 1 << 16
 #: Cached decoded runs per catalog (bounded memory, v2-api.md).
 _MAX_OPEN_RUNS = 1024
 
@@ -78,6 +81,14 @@ def _msgpack_format() -> FileFormat:
 
 JSONL = _jsonl_format
 MSGPACK = _msgpack_format
+
+
+class _NamedBytes(io.BytesIO):
+    """The bytes of a small file, read at once, with the file's name for messages."""
+
+    def __init__(self, data: bytes, name: str) -> None:
+        super().__init__(data)
+        self.name = name
 
 
 @dataclass
@@ -191,6 +202,9 @@ class FileCatalogStore(InProcessCatalogStore):
         """Read the start (and, cheaply, the stop) of one file, opening it once."""
         try:
             with open(path, "rb") as file:
+                head = file.read(_WHOLE_FILE_BYTES)
+                if len(head) < _WHOLE_FILE_BYTES:  # the whole file: parse it from memory
+                    return self._read_head_of(_NamedBytes(head, path), path, signature)
                 return self._read_head_of(file, path, signature)
         except FileNotFoundError:  # removed since it was listed
             return _ScannedFile(signature, None, None)
