@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .backends import Backend, Storage
+from .backends import Backend, Storage, count_queries
 from .data import ImageRun, ManyRuns, Scale, WideRun, image_run, many_runs, wide_run
 from .report import Row, Sample, Target
 from .timing import check, freeze, measure, peak_memory, time_import
@@ -205,6 +205,29 @@ def _wide_rows(ctx: Context, name: str, storage: Storage, run: WideRun, v1: bool
             floor,
             TABLE_TARGET,
         )
+    if storage.sends_queries:
+        yield _queries_row(ctx, name, storage, run)
+
+
+def _queries_row(ctx: Context, name: str, storage: Storage, run: WideRun) -> Row:
+    """How many queries ``catalog[uid].primary.read()`` sends, against the floor's."""
+    verify = _check_columns(run)
+
+    def counted(action: Callable[[], Any]) -> Sample:
+        result, queries = count_queries(action)
+        verify(result)
+        return Sample((float(queries),), "queries")
+
+    floor = counted(lambda: storage.raw_columns(run.uid, run.descriptor_uid, run.keys))
+    catalog = storage.catalog()
+    return _row(
+        ctx,
+        "wide read() queries",
+        name,
+        lambda: counted(lambda: catalog[run.uid].primary.read()),
+        floor,
+        None,
+    )
 
 
 def _memory_row(ctx: Context, backend: Backend, run: WideRun) -> Row:
@@ -361,6 +384,14 @@ def images(ctx: Context) -> Iterator[Row]:
     stacked = lambda dataset: frames(dataset["img"])  # noqa: E731
     all_floor = measure(lambda: lambda: np.stack([np.load(p) for p in run.files]), frames, repeat)
     one_floor = measure(lambda: lambda: np.load(run.files[index]), frame, max(repeat, 10))
+    yield _row(
+        ctx,
+        f"images one frame, xarray+dask alone (in-memory ['img'][{index}].compute())",
+        "-",
+        functools.partial(_in_memory_frame, run, index, frame, max(repeat, 10)),
+        one_floor,
+        None,
+    )
     for backend in ctx.backends:
         storage = backend.storage("images")
         storage.write(run.docs)
@@ -392,6 +423,23 @@ def images(ctx: Context) -> Iterator[Row]:
         )
 
 
+def _in_memory_frame(
+    run: ImageRun, index: int, verify: Callable[[Any], None], repeat: int
+) -> Sample:
+    """What xarray and dask alone cost to index and compute one frame of a loaded stack: the
+    part of the one-frame time that no reader can remove."""
+    import dask.array as da
+    import xarray as xr
+
+    stack = np.stack([np.load(p) for p in run.files])
+
+    def prepare() -> Callable[[], Any]:
+        images = xr.DataArray(da.from_array(stack, chunks=stack.shape), dims=("time", "y", "x"))
+        return lambda: images[index].compute()
+
+    return measure(prepare, verify, repeat)
+
+
 def _one_frame(
     storage: Storage, uid: str, index: int, verify: Callable[[Any], None], repeat: int
 ) -> Sample:
@@ -408,7 +456,7 @@ def _one_frame(
 def write(ctx: Context) -> Iterator[Row]:
     """Writing the ``wide`` run through databroker's writer of each backend."""
     for backend in ctx.backends:
-        yield _write_row(ctx, backend, _wide(backend.sized(ctx.scale)))
+        yield _write_row(ctx, backend, _wide(backend.sized(ctx.scale, writer=True)))
 
 
 def _write_row(ctx: Context, backend: Backend, run: WideRun) -> Row:
@@ -417,7 +465,7 @@ def _write_row(ctx: Context, backend: Backend, run: WideRun) -> Row:
 
     def prepare(raw: bool) -> Callable[[], Storage]:
         storage = backend.storage(next(labels))
-        store = storage.raw_write if raw else storage.write
+        store = storage.raw_write if raw else storage.write_with_databroker
         return lambda: (store(run.docs), storage)[1]
 
     def verify(storage: Storage) -> None:
