@@ -15,11 +15,11 @@ from __future__ import annotations
 import numbers
 import operator
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import InvalidQuery, UnsupportedQuery
+from .text_search import text_search
 
 __all__ = ["compile_query"]
 
@@ -85,7 +85,7 @@ def _document(query: Any, text_allowed: bool) -> Predicate:
                     f"$text must be at the top level of a query (or inside a top-level $and or "
                     f"$or), not inside $nor, $not or $elemMatch: {query!r}."
                 )
-            predicates.append(_text_search(condition))
+            predicates.append(text_search(condition))
         elif key.startswith("$"):
             raise UnsupportedQuery(_unsupported(key, query))
         else:
@@ -478,87 +478,3 @@ def _modulo(argument: Any, path: str | None) -> Predicate:
         return (-result if dividend < 0 else result) == remainder
 
     return modulo
-
-
-# -- $text -----------------------------------------------------------------------------------
-
-_WORD = re.compile(r"\w+")
-_QUOTED = re.compile(r'(-?)"([^"]*)"?')  # an unclosed quote runs to the end, as in MongoDB
-_TEXT_OPTIONS = {"$search", "$language", "$caseSensitive", "$diacriticSensitive"}
-
-
-def _text_search(condition: Any) -> Predicate:
-    """Compile ``{'$search': ..., ...}``: MongoDB's ``$text`` logic, without stemming.
-
-    A document matches if it has every quoted phrase, none of the ``-excluded`` words or
-    phrases, and (when there are no phrases) any of the words. Words are compared whole,
-    ignoring case and diacritics unless ``$caseSensitive``/``$diacriticSensitive`` say so,
-    against every string value in the document, at any depth. ``$language`` is accepted and
-    ignored.
-    """
-    if (
-        not isinstance(condition, Mapping)
-        or not isinstance(condition.get("$search"), str)
-        or set(condition) - _TEXT_OPTIONS
-    ):
-        raise InvalidQuery(
-            f"$text needs {{'$search': 'some words'}} (optionally $language, $caseSensitive, "
-            f"$diacriticSensitive), not {condition!r}."
-        )
-    fold = _folder(
-        bool(condition.get("$caseSensitive")), bool(condition.get("$diacriticSensitive"))
-    )
-    search = fold(condition["$search"])
-    phrases: list[re.Pattern[str]] = []
-    excluded_phrases: list[re.Pattern[str]] = []
-    for match in _QUOTED.finditer(search):
-        if match[2].strip():
-            pattern = re.compile(rf"(?<!\w){re.escape(match[2].strip())}(?!\w)")
-            (excluded_phrases if match[1] else phrases).append(pattern)
-    words: set[str] = set()
-    excluded_words: set[str] = set()
-    for token in _QUOTED.sub(" ", search).split():
-        if token.startswith("-"):
-            excluded_words.update(_WORD.findall(token[1:]))
-        else:
-            words.update(_WORD.findall(token))
-
-    def text_match(doc: Any) -> bool:
-        texts = [fold(text) for text in _strings(doc)]
-        present = {word for text in texts for word in _WORD.findall(text)}
-        if present & excluded_words:
-            return False
-        if any(pattern.search(text) for pattern in excluded_phrases for text in texts):
-            return False
-        if phrases:
-            return all(any(pattern.search(text) for text in texts) for pattern in phrases)
-        return not words.isdisjoint(present)
-
-    return text_match
-
-
-def _folder(case_sensitive: bool, diacritic_sensitive: bool) -> Callable[[str], str]:
-    def fold(text: str) -> str:
-        if not diacritic_sensitive and not text.isascii():  # ASCII has no diacritics
-            decomposed = unicodedata.normalize("NFKD", text)
-            text = "".join(char for char in decomposed if not unicodedata.combining(char))
-        return text if case_sensitive else text.casefold()
-
-    return fold
-
-
-def _strings(doc: Any) -> list[str]:
-    """Return every string value inside a document, at any depth (keys are not text)."""
-    found = []
-    pending = [doc]
-    while pending:  # a loop, not recursion: this runs for every document searched
-        value = pending.pop()
-        if isinstance(value, str):
-            found.append(value)
-        elif isinstance(value, dict):
-            pending.extend(value.values())
-        elif isinstance(value, _ARRAY):
-            pending.extend(value)
-        elif not isinstance(value, _NUMBER_TYPES) and isinstance(value, Mapping):
-            pending.extend(value.values())
-    return found
