@@ -1,6 +1,8 @@
 """Read area-detector images: one frame at a time, or all of them as a table column.
 
-Usage: ``python examples/v1/area_detector_images.py [catalog-dir]``
+Usage: ``python examples/v1/area_detector_images.py [TARGET] [--layout LAYOUT]``
+
+TARGET: a catalog directory or ``mongodb://host:port/dbname`` (see ``_demo.py``).
 """
 
 import warnings

@@ -1,6 +1,8 @@
 """Copy the runs of one catalog, with their external files, into another.
 
-Usage: ``python examples/v1/export_catalog.py [catalog-dir]``
+Usage: ``python examples/v1/export_catalog.py [TARGET] [--layout LAYOUT]``
+
+TARGET: a catalog directory or ``mongodb://host:port/dbname`` (see ``_demo.py``).
 """
 
 import tempfile

@@ -1,6 +1,8 @@
 """Extract plot-ready numpy arrays (x, y) from the most recent scan.
 
-Usage: ``python examples/v1/plot_arrays.py [catalog-dir]``
+Usage: ``python examples/v1/plot_arrays.py [TARGET] [--layout LAYOUT]``
+
+TARGET: a catalog directory or ``mongodb://host:port/dbname`` (see ``_demo.py``).
 """
 
 import numpy as np

@@ -1,6 +1,8 @@
 """Print the table of the most recent motor scan, with its baseline readings.
 
-Usage: ``python examples/v1/scan_table.py [catalog-dir]``
+Usage: ``python examples/v1/scan_table.py [TARGET] [--layout LAYOUT]``
+
+TARGET: a catalog directory or ``mongodb://host:port/dbname`` (see ``_demo.py``).
 """
 
 from _demo import get_broker

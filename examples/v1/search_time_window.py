@@ -1,6 +1,8 @@
 """Find runs in a time window and by metadata.
 
-Usage: ``python examples/v1/search_time_window.py [catalog-dir]``
+Usage: ``python examples/v1/search_time_window.py [TARGET] [--layout LAYOUT]``
+
+TARGET: a catalog directory or ``mongodb://host:port/dbname`` (see ``_demo.py``).
 """
 
 import time

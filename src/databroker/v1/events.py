@@ -66,6 +66,45 @@ def _apply_selection(event: dict[str, Any], selection: Selection) -> dict[str, A
     return event if event["data"] else None
 
 
+class _StreamFiller:
+    """Fills the ``STREAM:`` keys of one run's events (a no-op unless ``enabled``).
+
+    One reader per stream, made when its first event needs one; closed on exit.
+    """
+
+    def __init__(
+        self, run: Any, keys_of: Callable[[Mapping[str, Any]], list[str]], enabled: bool
+    ) -> None:
+        self._run = run
+        self._keys_of = keys_of
+        self._enabled = enabled
+        self._keys: dict[str, list[str]] = {}
+        self._readers: dict[str, Any] = {}
+
+    def __enter__(self) -> _StreamFiller:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for reader in self._readers.values():
+            reader.close()
+
+    def fill(self, descriptor: Mapping[str, Any], event: dict[str, Any]) -> None:
+        """Add the selected ``STREAM:`` values to one unpacked event of ``descriptor``."""
+        if not self._enabled:
+            return
+        from .stream_fields import StreamFieldValues, stream_keys
+
+        uid = descriptor["uid"]
+        if uid not in self._keys:
+            self._keys[uid] = stream_keys(descriptor, self._keys_of(descriptor))
+        if not self._keys[uid]:
+            return
+        stream = _stream_of(descriptor)
+        if stream not in self._readers:
+            self._readers[stream] = StreamFieldValues(self._run, stream, self._keys_of)
+        self._readers[stream].fill_event(event, self._keys[uid])
+
+
 def _run_documents(
     header: Header, stream_name: Any, fields: Iterable[str] | None, fill: bool
 ) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -77,38 +116,46 @@ def _run_documents(
     current_stream = None  # stream resources follow the descriptors of their stream
     start = run.metadata["start"]
     saw_stop = False
-    for name, doc in run.documents(fill="yes" if fill else "no", strict_order=True):
-        if name == "descriptor":
-            descriptors[doc["uid"]] = doc
-            current_stream = _stream_of(doc)
-            if wanted(current_stream):
-                yield name, doc
-        elif name == "event_page":
-            descriptor = descriptors[doc["descriptor"]]
-            if not wanted(_stream_of(descriptor)):
-                continue
-            for event in unpack_event_page(doc):
-                if fields is None:
-                    yield "event", event
+
+    def selection_of(descriptor: Mapping[str, Any]) -> Selection:
+        uid = descriptor["uid"]
+        if uid not in selections:
+            selections[uid] = select(fields, descriptor, start, run.metadata["stop"])
+        return selections[uid]
+
+    # STREAM: keys have no value in the events; with fill they are read as v2 reads them.
+    with _StreamFiller(run, lambda d: selection_of(d).keys, fill) as stream_filler:
+        for name, doc in run.documents(fill="yes" if fill else "no", strict_order=True):
+            if name == "descriptor":
+                descriptors[doc["uid"]] = doc
+                current_stream = _stream_of(doc)
+                if wanted(current_stream):
+                    yield name, doc
+            elif name == "event_page":
+                descriptor = descriptors[doc["descriptor"]]
+                if not wanted(_stream_of(descriptor)):
                     continue
-                uid = descriptor["uid"]
-                if uid not in selections:
-                    selections[uid] = select(fields, descriptor, start, run.metadata["stop"])
-                selected = _apply_selection(event, selections[uid])
-                if selected is not None:
-                    yield "event", selected
-        elif name == "datum_page":
-            for datum in unpack_datum_page(doc):
-                yield "datum", datum
-        elif name == "stream_resource":
-            if wanted(current_stream):
+                for event in unpack_event_page(doc):
+                    stream_filler.fill(descriptor, event)
+                    if fields is None:
+                        yield "event", event
+                        continue
+                    selected = _apply_selection(event, selection_of(descriptor))
+                    if selected is not None:
+                        yield "event", selected
+            elif name == "datum_page":
+                for datum in unpack_datum_page(doc):
+                    yield "datum", datum
+            elif name == "stream_resource":
+                if wanted(current_stream):
+                    yield name, doc
+            elif name == "stream_datum":
+                owner = descriptors.get(doc["descriptor"], {"name": current_stream})
+                if wanted(_stream_of(owner)):
+                    yield name, doc
+            else:
+                saw_stop = saw_stop or name == "stop"
                 yield name, doc
-        elif name == "stream_datum":
-            if wanted(_stream_of(descriptors.get(doc["descriptor"], {"name": current_stream}))):
-                yield name, doc
-        else:
-            saw_stop = saw_stop or name == "stop"
-            yield name, doc
     if not saw_stop:
         yield "stop", {}
 
@@ -134,7 +181,12 @@ def iter_documents(
     fields
         See :func:`databroker.v1.fields.select`.
     fill
-        Load external data (``documents(fill='yes')``).
+        Load external data (``documents(fill='yes')``). ``STREAM:`` fields, absent from
+        events otherwise, are then added to each event: ``data`` the value read through
+        the StreamDatum of its seq_num, ``timestamps`` the event's ``time`` (the documents
+        hold no timestamp for them), ``filled`` True; left out where no StreamDatum covers
+        the event. Rows that only StreamDatum cover (no event) are not events: read them
+        with ``Header.xarray()``.
     """
     if fields is not None and isinstance(fields, str):
         fields = [fields]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
+from urllib.parse import quote
 
 from .._documents import unpack_datum_page, unpack_event_page
+from .._fill.paths import stream_resource_location
 
 if TYPE_CHECKING:
     from .broker import Broker
@@ -31,26 +33,29 @@ def _unpacked(run: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _copy_stream_resource(
-    source_db: Broker, run: Any, doc: dict[str, Any], new_root: str
+    source_db: Broker,
+    run: Any,
+    doc: dict[str, Any],
+    new_root: str,
+    copy_kwargs: Mapping[str, Any],
 ) -> list[tuple[str, str]]:
-    """Copy a StreamResource's files into ``new_root`` and point its ``uri`` there."""
-    import shutil
+    """Copy a StreamResource's files under ``new_root`` and point the document there.
 
-    files = run.get_file_list(doc)
-    uri = doc.get("uri", "")
-    stored = urlparse(uri).path if uri.startswith("file:") else uri
-    # Keep each file's path relative to the directory of the uri, so a directory of TIFF
-    # files and a single HDF5 file both land under new_root with their own names.
-    base = os.path.dirname(stored.rstrip("/")) if stored else "/"
-    local_base = source_db.reg._resolved_root(base)
-    pairs = []
-    for file in files:
-        destination = os.path.join(new_root, os.path.relpath(file, local_base))
-        os.makedirs(os.path.dirname(destination), exist_ok=True)
-        shutil.copy2(file, destination)
-        pairs.append((file, destination))
-    relative = os.path.relpath(stored, base) if stored else ""
-    doc["uri"] = "file://localhost" + os.path.join(os.path.abspath(new_root), relative)
+    ``copy_kwargs`` are those of ``Registry.copy_files``, which does the copying.
+    """
+    # StreamResources need not name their run; the run being exported is theirs.
+    kwargs = {"run_start_uid": run.uid, **copy_kwargs}
+    if doc.get("uri") is None:  # written before ``uri`` existed: root + resource_path
+        pairs = source_db.reg.copy_files(doc, new_root, **kwargs)
+        doc["root"] = new_root
+        return pairs
+    stored = stream_resource_location(doc, {}).stored
+    # Paths are kept relative to the directory holding the uri's target, so one HDF5 file
+    # and a directory of TIFF files both land under new_root with their own names.
+    parent = posixpath.dirname(stored.rstrip("/")) or "/"
+    pairs = source_db.reg.copy_files({**doc, "root": parent}, new_root, **kwargs)
+    moved = posixpath.join(os.path.abspath(new_root), posixpath.relpath(stored, parent))
+    doc["uri"] = "file://localhost" + quote(moved)
     return pairs
 
 
@@ -75,7 +80,9 @@ def export(
                 pairs.extend(source_db.reg.copy_files(doc, new_root, **(copy_kwargs or {})))
                 doc["root"] = new_root
             elif new_root is not None and name == "stream_resource":
-                pairs.extend(_copy_stream_resource(source_db, header._run, doc, new_root))
+                pairs.extend(
+                    _copy_stream_resource(source_db, header._run, doc, new_root, copy_kwargs or {})
+                )
             with warnings.catch_warnings():
                 # export *is* the supported way to copy runs; insert's deprecation is not news.
                 warnings.simplefilter("ignore", PendingDeprecationWarning)

@@ -15,6 +15,7 @@ import pandas
 
 from .._time import local_zone_name
 from .fields import select
+from .stream_fields import StreamFieldValues, stream_keys
 
 if TYPE_CHECKING:
     from .header import Header
@@ -47,18 +48,28 @@ def _block(
     fields: Iterable[str] | None,
     start: Mapping[str, Any],
     stop: Mapping[str, Any] | None,
+    stream_values: StreamFieldValues | None,
 ) -> pandas.DataFrame | None:
-    """The rows of one descriptor, ordered by event time; None when it has no events."""
+    """The rows of one descriptor, ordered by event time; None when it has no events.
+
+    ``stream_values`` (given when filling) supplies the ``STREAM:`` columns.
+    """
     pages = [page for page in pages if len(page["uid"])]
     if not pages:
         return None
     selection = select(fields, descriptor, start, stop)
     times = np.concatenate([np.asarray(page["time"], dtype=float) for page in pages])
     order = np.argsort(times, kind="stable")
-    seq_nums = _column([page["seq_num"] for page in pages])[order]
+    stored_seq_nums = _column([page["seq_num"] for page in pages])
+    seq_nums = stored_seq_nums[order]
     columns: dict[str, Any] = {"time": times[order]}
+    filled = stream_keys(descriptor, selection.keys) if stream_values is not None else []
     for key in selection.keys:
-        # STREAM: keys (and keys absent from every page) have no values in the events.
+        if stream_values is not None and key in filled:
+            values = stream_values.column(key, descriptor["uid"], stored_seq_nums)
+            columns[key] = _column([values])[order]
+            continue
+        # STREAM: keys unfilled (and keys absent from every page) have no values in events.
         if not any(key in page["data"] for page in pages):
             continue
         chunks = [page["data"].get(key, [None] * len(page["uid"])) for page in pages]
@@ -68,6 +79,24 @@ def _block(
         if key not in columns:  # a start/stop key named 'time' must not replace event times
             columns[key] = _column([[value] * rows])
     return pandas.DataFrame(columns, index=pandas.Index(seq_nums, name="seq_num"))
+
+
+def _stream_values(
+    run: Any,
+    stream_name: str,
+    descriptors: list[Mapping[str, Any]],
+    fields: Iterable[str] | None,
+    start: Mapping[str, Any],
+    stop: Mapping[str, Any] | None,
+) -> StreamFieldValues | None:
+    """A reader of the selected ``STREAM:`` fields of the stream, or None if there are none."""
+
+    def keys_of(descriptor: Mapping[str, Any]) -> list[str]:
+        return select(fields, descriptor, start, stop).keys
+
+    if not any(stream_keys(d, keys_of(d)) for d in descriptors):
+        return None
+    return StreamFieldValues(run, stream_name, keys_of)
 
 
 def _header_blocks(
@@ -88,7 +117,13 @@ def _header_blocks(
             stop = doc
     start = run.metadata["start"]
     descriptors.sort(key=lambda d: d.get("time", 0.0))
-    blocks = (_block(d, pages[d["uid"]], fields, start, stop) for d in descriptors)
+    # STREAM: fields come from the v2 assembly, which reads the stream's pages once more.
+    values = _stream_values(run, stream_name, descriptors, fields, start, stop) if fill else None
+    try:
+        blocks = [_block(d, pages[d["uid"]], fields, start, stop, values) for d in descriptors]
+    finally:
+        if values is not None:
+            values.close()
     return [block for block in blocks if block is not None]
 
 
@@ -124,7 +159,9 @@ def get_table(
         See :func:`databroker.v1.fields.select`; matching configuration, start and stop keys
         become constant columns after the data columns.
     fill
-        Load external data (columns of numpy arrays) instead of datum ids.
+        Load external data (columns of numpy arrays) instead of datum ids; ``STREAM:``
+        fields, which have no column otherwise, become columns read through the StreamDatum
+        of each row's seq_num (NaN arrays where none covers it, as in ``read()``).
     convert_times, localize_times, timezone
         ``time`` as tz-naive wall-clock time in ``timezone`` (default: the local zone), as
         tz-naive UTC (``localize_times=False``), or as float epoch seconds (both False).
