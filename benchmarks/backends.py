@@ -3,39 +3,90 @@ over it, and the raw (databroker-free) access the floors use.
 
 File backends keep their runs under ``<workdir>/<backend>/<label>/``. Mongo backends use
 mongomock, or the server named by ``DATABROKER_BENCH_MONGO_URI``; their databases are named
-from the work directory and the label, so the memory subprocess finds the same data.
+from the work directory and the label, so the memory subprocess finds the same data. Mongo
+storages load workload data in bulk (:mod:`benchmarks.mongo_load`); only the ``write``
+workload goes through databroker's Mongo writers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
 import shutil
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from . import floors
 from .data import Documents, Scale
 
-__all__ = ["BACKEND_NAMES", "Backend", "Storage", "make_backend"]
+__all__ = ["BACKEND_NAMES", "Backend", "Storage", "count_queries", "make_backend"]
 
 BACKEND_NAMES = ("msgpack", "jsonl", "mongo_normalized", "mongo_embedded")
 MONGO_URI_VARIABLE = "DATABROKER_BENCH_MONGO_URI"
-# mongomock checks unique indexes and copies growing pages in pure Python (its inserts are
-# O(n) each), so full-size Mongo data would take many minutes to write: cap it.
-_MONGOMOCK_WIDE_EVENTS = 10_000
-_MONGOMOCK_MANY_RUNS = 1_000
+# databroker's Mongo writers look up each page's uids with a `$in` query, which mongomock
+# answers by comparing every stored uid with every queried one: the `write` workload, which
+# times those writers, gets this many events on mongomock. The other workloads load their data
+# in bulk (see mongo_load.py) at full size.
+_MONGOMOCK_WRITE_EVENTS = 10_000
 
 Columns = dict[str, np.ndarray]
+T = TypeVar("T")
+#: The collection methods that each send one query (find_one goes through find).
+_QUERY_METHODS = ("find", "count_documents", "distinct", "aggregate")
+
+
+@contextlib.contextmanager
+def _counting(calls: list[str]) -> Iterator[None]:
+    import importlib
+
+    classes = []
+    for module in ("mongomock.collection", "pymongo.collection"):
+        with contextlib.suppress(ImportError):  # a server run may lack mongomock
+            classes.append(importlib.import_module(module).Collection)
+    depth = [0]  # pymongo's count_documents runs an aggregate: count the outer call only
+    originals = []
+    for cls in classes:
+        for method in _QUERY_METHODS:
+            original = getattr(cls, method)
+            originals.append((cls, method, original))
+
+            def counted(self: Any, *args: Any, _original: Any = original, **kw: Any) -> Any:
+                if depth[0] == 0:
+                    calls.append(self.name)
+                depth[0] += 1
+                try:
+                    return _original(self, *args, **kw)
+                finally:
+                    depth[0] -= 1
+
+            setattr(cls, method, counted)
+    try:
+        yield
+    finally:
+        for cls, method, original in originals:
+            setattr(cls, method, original)
+
+
+def count_queries(action: Callable[[], T]) -> tuple[T, int]:
+    """Return ``action()`` and the number of queries (``find``, ``count_documents``,
+    ``distinct``, ``aggregate``) it sent to pymongo or mongomock collections."""
+    calls: list[str] = []
+    with _counting(calls):
+        result = action()
+    return result, len(calls)
 
 
 class Storage(ABC):
     """One backend's storage for one workload."""
+
+    #: Whether reads send queries to a database (whose number the report then shows).
+    sends_queries: bool = False
 
     @abstractmethod
     def catalog(self) -> Any:
@@ -74,7 +125,11 @@ class Storage(ABC):
         """Delete everything stored here."""
 
     def write(self, docs: Iterable[tuple[str, Any]]) -> None:
-        """Store documents through databroker's writer."""
+        """Store documents for the workloads to read (as databroker's writer stores them)."""
+        self.write_with_databroker(docs)
+
+    def write_with_databroker(self, docs: Iterable[tuple[str, Any]]) -> None:
+        """Store documents through databroker's writer (what the ``write`` workload times)."""
         writer = self.writer()
         for name, doc in docs:
             writer(name, doc)
@@ -159,6 +214,8 @@ class FileStorage(Storage):
 class NormalizedStorage(Storage):
     """Two Mongo databases in the normalized layout (one document per bluesky document)."""
 
+    sends_queries = True
+
     def __init__(self, client: Any, name: str) -> None:
         self.client = client
         self.mds = client[f"{name}_mds"]
@@ -200,9 +257,16 @@ class NormalizedStorage(Storage):
     def raw_write(self, docs: Documents) -> None:
         floors.insert_normalized(self.mds, docs)
 
+    def write(self, docs: Iterable[tuple[str, Any]]) -> None:
+        from .mongo_load import load_normalized
+
+        load_normalized(self.mds, self.assets, docs)
+
 
 class EmbeddedStorage(Storage):
     """One Mongo database in the embedded layout (a header per run, events in pages)."""
+
+    sends_queries = True
 
     def __init__(self, client: Any, name: str) -> None:
         self.client = client
@@ -243,6 +307,11 @@ class EmbeddedStorage(Storage):
     def raw_write(self, docs: Documents) -> None:
         floors.insert_embedded(self.db, docs)
 
+    def write(self, docs: Iterable[tuple[str, Any]]) -> None:
+        from .mongo_load import load_embedded
+
+        load_embedded(self.db, docs)
+
 
 class Backend:
     """One backend: makes a storage per workload label and says how big its data may be.
@@ -270,19 +339,27 @@ class Backend:
         if not self.mongomock:
             return None
         return (
-            f"{self.name} runs on mongomock with `wide` cut to {_MONGOMOCK_WIDE_EVENTS:,} events "
-            f"and `many` to {_MONGOMOCK_MANY_RUNS:,} runs (mongomock inserts are O(n) each); "
-            f"set {MONGO_URI_VARIABLE} to measure a real server at full size"
+            f"{self.name} runs on mongomock, where `write wide` is cut to "
+            f"{_MONGOMOCK_WRITE_EVENTS:,} events (mongomock answers the writer's per-page `$in` "
+            f"lookups by comparing every stored uid with every queried one); set "
+            f"{MONGO_URI_VARIABLE} to measure a real server"
         )
 
-    def sized(self, scale: Scale) -> Scale:
-        """Return ``scale`` capped to what this backend can be loaded with in reasonable time."""
-        if not self.mongomock:
+    def sized(self, scale: Scale, *, writer: bool = False) -> Scale:
+        """Return ``scale`` capped to what can be stored in reasonable time.
+
+        Parameters
+        ----------
+        scale : Scale
+            The nominal sizes.
+        writer : bool
+            The data goes through databroker's writer (the ``write`` workload), which mongomock
+            cannot take at full size; otherwise it is loaded in bulk and never capped.
+        """
+        if not (writer and self.mongomock):
             return scale
         return dataclasses.replace(
-            scale,
-            wide_events=min(scale.wide_events, _MONGOMOCK_WIDE_EVENTS),
-            many_runs=min(scale.many_runs, _MONGOMOCK_MANY_RUNS),
+            scale, wide_events=min(scale.wide_events, _MONGOMOCK_WRITE_EVENTS)
         )
 
     def _mongo_client(self) -> Any:
@@ -295,6 +372,9 @@ class Backend:
             else:
                 import mongomock
 
+                from .mongomock_cursor import install
+
+                install()  # or reading 100,000 events takes minutes, floor and databroker alike
                 self._client = mongomock.MongoClient()
         return self._client
 

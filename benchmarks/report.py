@@ -12,10 +12,11 @@ __all__ = ["Row", "Sample", "Target", "format_table", "rows_as_json"]
 
 @dataclass(frozen=True)
 class Sample:
-    """Repeated values of one measurement: seconds, or bytes for memory rows."""
+    """Repeated values of one measurement: seconds, bytes for memory rows, or a number of
+    database queries."""
 
     values: tuple[float, ...]
-    unit: Literal["s", "B"] = "s"
+    unit: Literal["s", "B", "queries"] = "s"
 
     @property
     def best(self) -> float:
@@ -101,6 +102,8 @@ def _format(value: float | None, unit: str) -> str:
         return "-"
     if unit == "B":
         return f"{value / 1e6:.1f} MB"
+    if unit == "queries":
+        return f"{value:.0f} queries"
     if value < 1e-3:
         return f"{value * 1e6:.0f} µs"
     if value < 1:

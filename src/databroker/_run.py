@@ -73,7 +73,9 @@ class BlueskyRun(Catalog):
         self._view = RunView(store, parse_transforms(transforms))
         self._get_filler = get_filler
         self._run_entry = entry
+        # None until the streams are first asked for: listing runs must not read descriptors.
         self._stream_names: list[str] | None = None
+        self._stream_entries: dict[str, Any] = {}
         self._extra_metadata: dict[str, Any] = {}
         kwargs.pop("CATALOG_DIR", None)
         kwargs.setdefault("ttl", 0)
@@ -100,6 +102,24 @@ class BlueskyRun(Catalog):
 
     # -- streams --------------------------------------------------------------------------
 
+    @property
+    def _entries(self) -> dict[str, Any]:
+        # Every path of intake's Catalog that reads the streams (iteration, len, ``in``,
+        # serialize, walk, ...) comes through here, so the descriptors are read on first use.
+        if self._stream_names is None:
+            self._load()
+        return self._stream_entries
+
+    @_entries.setter
+    def _entries(self, value: dict[str, Any]) -> None:
+        self._stream_entries = value
+
+    def force_reload(self) -> None:
+        """Re-read the stream names now, unless they were never read (then on first use)."""
+        self.updated = time.time()
+        if self._stream_names is not None:
+            self._load()
+
     def _load(self) -> None:
         if self._stream_names is not None and not self._view.is_live():
             return
@@ -110,7 +130,7 @@ class BlueskyRun(Catalog):
 
         entries = {}
         for name in names:
-            existing = getattr(self, "_entries", {}).get(name)
+            existing = self._stream_entries.get(name)
             entries[name] = existing or make_entry(
                 name,
                 f"Stream {name!r} of run {self.uid}",
@@ -118,7 +138,7 @@ class BlueskyRun(Catalog):
                 {"stream_name": name, "run_view": self._view, "get_filler": self._get_filler},
                 self,
             )
-        self._entries = entries
+        self._stream_entries = entries
         self._stream_names = names
 
     def __getitem__(self, key: str) -> Any:

@@ -89,10 +89,20 @@ def test_lookup_by_uid_prefix_scan_id_and_recency(db: Any, recorded: dict[str, s
 
 
 def test_lookup_list_gives_list(db: Any, recorded: dict[str, str]) -> None:
-    """[compat] A list or tuple key gives [db[k] for k in key]."""
+    """[compat] A list, tuple or other non-str iterable key gives [db[k] for k in key]."""
     headers = db[[-1, recorded["scan"]]]
     assert [h.uid for h in headers] == [recorded["internal"], recorded["scan"]]
     assert [h.uid for h in db[(1,)]] == [recorded["scan"]]
+    assert [h.uid for h in db[iter([3, -3])]] == [recorded["internal"], recorded["scan"]]
+
+
+def test_scan_id_gives_most_recent_match(db: Any) -> None:
+    """[compat] db[N] (N >= 0) is the most recent run whose scan_id is N."""
+    older = composed_run(start_time=100.0, event_times=(101.0,), scan_id=7)
+    newer = composed_run(start_time=200.0, event_times=(201.0,), scan_id=7)
+    other = composed_run(start_time=300.0, event_times=(301.0,), scan_id=8)
+    insert_all(db, older + newer + other)
+    assert db[7].uid == db["7"].uid == newer[0][1]["uid"]
 
 
 def test_lookup_errors_propagate(db: Any, recorded: dict[str, str]) -> None:
@@ -110,10 +120,33 @@ def test_lookup_errors_propagate(db: Any, recorded: dict[str, str]) -> None:
 def test_ambiguous_prefix(db: Any) -> None:
     """[compat] A uid prefix of several runs raises AmbiguousUidPrefix (a ValueError)."""
     insert_all(db, composed_run(uid="abc-1") + composed_run(uid="abc-2"))
-    with pytest.raises(AmbiguousUidPrefix):
+    with pytest.raises(AmbiguousUidPrefix) as info:
         db["abc-"]
+    assert "abc-1" in str(info.value) and "abc-2" in str(info.value)  # the matches are listed
     with pytest.raises(ValueError):
         db["abc"]
+
+
+def test_usable_after_bad_input(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] After each bad key, slice, search or fields entry the Broker still works."""
+    insert_all(db, composed_run(uid="abc-1") + composed_run(uid="abc-2"))  # older than recorded
+    bad_inputs: list[tuple[type[Exception], Any]] = [
+        (AmbiguousUidPrefix, lambda: db["abc-"]),
+        (RunNotFound, lambda: db[999]),
+        (RunNotFound, lambda: db["no-such-uid"]),
+        (RunIndexError, lambda: db[-10]),
+        (ValueError, lambda: db[0:]),
+        (ValueError, lambda: db[-2:1]),
+        (TypeError, lambda: db(start_time=0, since=0)),
+        (ValueError, lambda: list(db.get_events(db[-1], fields=["("]))),
+        (NotImplementedError, lambda: db.get_table(db[-1], handler_registry={})),
+    ]
+    for error, call in bad_inputs:
+        with pytest.raises(error):
+            call()
+        assert db[-1].uid == recorded["internal"]
+        assert [h.uid for h in db(sample="Si")] == [recorded["scan"]]
+        assert list(db[-3].table()["motor"]) == [1.0, 2.0, 3.0]
 
 
 def test_slice_newest_first(db: Any, recorded: dict[str, str]) -> None:
@@ -136,10 +169,29 @@ def test_slice_stop_must_not_be_positive(db: Any, recorded: dict[str, str]) -> N
         db[-2:1]
 
 
-def test_stats_not_mongo(db: Any) -> None:
+def test_stats_not_mongo(db: Any, backend: str) -> None:
     """[fix] stats() on a non-Mongo catalog raises NotImplementedError with a clear message."""
-    with pytest.raises(NotImplementedError, match="MongoDB"):
+    if backend.startswith("mongo"):
+        pytest.skip("Mongo catalogs answer stats(); see test_stats_mongo_dbstats")
+    with pytest.raises(NotImplementedError, match="MongoDB catalogs only"):
         db.stats()
+
+
+def test_stats_mongo_dbstats(db: Any, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """[compat] stats() on a Mongo catalog is the 'dbstats' command of its database."""
+    if not backend.startswith("mongo"):
+        pytest.skip("only Mongo catalogs have database statistics")
+    store = db.v2._store
+    database = store.metadatastore if backend == "mongo-normalized" else store.database
+    commands = []
+
+    def command(name: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        commands.append(name)
+        return {"db": database.name, "collections": 3}
+
+    monkeypatch.setattr(database, "command", command)  # mongomock has no dbstats
+    assert db.stats() == {"db": database.name, "collections": 3}
+    assert commands == ["dbstats"]
 
 
 def test_get_config_without_config(db: Any) -> None:
@@ -190,3 +242,10 @@ def test_handler_registry_argument_refused(db: Any, recorded: dict[str, str]) ->
         db.get_table(header, handler_registry={})
     with pytest.raises(NotImplementedError, match="register_handler"):
         list(db.get_events(header, handler_registry={}))
+    with pytest.raises(NotImplementedError, match="register_handler"):
+        list(db.get_documents(header, handler_registry={}))
+    with (
+        pytest.warns(UserWarning, match="deprecated"),
+        pytest.raises(NotImplementedError, match="register_handler"),
+    ):
+        db.get_images(header, "det", handler_registry={})

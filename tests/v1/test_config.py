@@ -136,6 +136,17 @@ def test_clients_shared_per_uri(fake_mongo: list[str]) -> None:
     assert fake_mongo == ["mongodb://localhost:27017/"]
 
 
+@pytest.mark.parametrize("metadatastore, assets", [("MDSRO", "RegistryRO"), ("MDS", "RegistryRO")])
+def test_read_only_classes_accepted(metadatastore: str, assets: str) -> None:
+    """[compat] The read-only 1.x classes MDSRO and RegistryRO translate like MDS and Registry."""
+    from databroker._drivers.mongo_normalized import BlueskyMongoCatalog
+
+    config = legacy_config()
+    config["metadatastore"]["class"] = metadatastore
+    config["assets"]["class"] = assets
+    assert isinstance(from_config(config).v2, BlueskyMongoCatalog)
+
+
 @pytest.mark.parametrize(
     "section, module, cls",
     [
@@ -227,6 +238,29 @@ def test_named_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     db = Broker.named("beamline")
     assert db.name == "beamline"
     assert db.get_config() == legacy_config()
+
+
+def test_named_passes_auto_register(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """[compat] Broker.named(name, auto_register=False) uses the config's handlers alone."""
+    import yaml
+
+    handlers = {
+        "AD_HDF5": {"module": "databroker.assets.handlers", "class": "AreaDetectorHDF5Handler"}
+    }
+    (tmp_path / "beamline.yml").write_text(yaml.safe_dump(legacy_config(handlers=handlers)))
+    monkeypatch.setenv("DATABROKER_CONFIG_PATH", str(tmp_path))
+    assert "NPY_SEQ" in Broker.named("beamline").reg.handler_reg
+    assert list(Broker.named("beamline", auto_register=False).reg.handler_reg) == ["AD_HDF5"]
+
+
+def test_named_unparseable_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """[new] Broker.named on a config that does not parse raises ConfigError naming file, line."""
+    (tmp_path / "broken.yml").write_text("description: ok\nmetadatastore: [unclosed\nx: 1\n")
+    monkeypatch.setenv("DATABROKER_CONFIG_PATH", str(tmp_path))
+    monkeypatch.setattr(v1_config, "_intake_catalog", lambda: pytest.fail("no intake fallback"))
+    with pytest.raises(ConfigError, match=r"broken\.yml, line [34]"):
+        Broker.named("broken")
+    assert isinstance(Broker.named("temp"), Broker)  # other names still work
 
 
 def test_named_intake_fallback(monkeypatch: pytest.MonkeyPatch) -> None:

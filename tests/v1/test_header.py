@@ -9,7 +9,7 @@ import pytest
 from databroker.utils import ALL
 from databroker.v1 import Header
 
-from .runs import composed_run
+from .runs import composed_run, insert_all
 
 
 def test_start_stop_uid_db(db: Any, recorded: dict[str, str]) -> None:
@@ -109,6 +109,26 @@ def test_config_data(db: Any, recorded: dict[str, str]) -> None:
     assert config["primary"][0]["det_Imax"] == 1
     assert sorted(header.config_data("det1")) == ["baseline"]
     assert header.config_data("nothing") == {}
+
+
+def test_config_data_one_entry_per_descriptor_by_time(db: Any) -> None:
+    """[compat] config_data lists the device configuration of each descriptor, by time."""
+    import event_model
+
+    bundle = event_model.compose_run(time=100.0)
+    docs: list[tuple[str, dict[str, Any]]] = [("start", bundle.start_doc)]
+    key = {"x": {"source": "sim", "dtype": "number", "shape": []}}
+    for gain, t in [(2, 102.0), (1, 101.0)]:  # written newest first
+        configuration = {"dev": {"data": {"gain": gain}, "timestamps": {"gain": t}}}
+        descriptor = bundle.compose_descriptor(
+            name="primary", data_keys=key, configuration=configuration, time=t, validate=False
+        )
+        docs.append(("descriptor", descriptor.descriptor_doc))
+        event = descriptor.compose_event(data={"x": 1.0}, timestamps={"x": t}, time=t + 10)
+        docs.append(("event", event))
+    docs.append(("stop", bundle.compose_stop(time=200.0)))
+    insert_all(db, docs)
+    assert db[-1].config_data("dev") == {"primary": [{"gain": 1}, {"gain": 2}]}
 
 
 def test_data(db: Any, recorded: dict[str, str]) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+import types
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -46,7 +50,7 @@ def test_works_without_pims(db: Any, recorded: dict[str, str]) -> None:
 
 
 def test_frame_loaded_alone(db: Any, recorded: dict[str, str]) -> None:
-    """[fix] images[i] loads only frame i."""
+    """[fix] images[i] and images.get_frame(i) load only frame i."""
     calls = []
 
     class Counting(NumpySeqHandler):
@@ -59,6 +63,8 @@ def test_frame_loaded_alone(db: Any, recorded: dict[str, str]) -> None:
     assert calls == []
     assert float(images[2][0, 0]) == 2.0
     assert calls == [2]
+    assert float(images.get_frame(-3)[0, 0]) == 0.0
+    assert calls == [2, 0]
 
 
 def test_internal_images_and_several_headers(db: Any, recorded: dict[str, str]) -> None:
@@ -68,3 +74,49 @@ def test_internal_images_and_several_headers(db: Any, recorded: dict[str, str]) 
     assert len(images) == 5
     assert images[0].shape == (10, 10)
     assert float(images[4][0, 0]) == 2.0
+
+
+@pytest.fixture
+def fake_pims() -> Iterator[types.ModuleType]:
+    """A stand-in ``pims`` module (FramesSequence, Frame with frame_no), images reloaded."""
+    import databroker.v1.images as images_module
+
+    module = types.ModuleType("pims")
+
+    class FramesSequence:
+        """pims' base class of frame sequences."""
+
+    class Frame(np.ndarray):
+        """pims' ndarray subclass carrying the frame number."""
+
+        def __new__(cls, array: Any, frame_no: int | None = None) -> Any:
+            frame = np.asarray(array).view(cls)
+            frame.frame_no = frame_no
+            return frame
+
+    module.FramesSequence = FramesSequence  # type: ignore[attr-defined]
+    module.Frame = Frame  # type: ignore[attr-defined]
+    saved = sys.modules.get("pims")
+    sys.modules["pims"] = module
+    try:
+        importlib.reload(images_module)
+        yield module
+    finally:
+        if saved is None:
+            del sys.modules["pims"]
+        else:
+            sys.modules["pims"] = saved
+        importlib.reload(images_module)
+
+
+def test_pims_frames_when_installed(
+    db: Any, recorded: dict[str, str], fake_pims: types.ModuleType
+) -> None:
+    """[fix] With pims installed Images is a pims.FramesSequence of pims.Frame with frame_no."""
+    images = _images(db, db[recorded["external"]])
+    assert isinstance(images, fake_pims.FramesSequence)
+    frame = images[-1]
+    assert isinstance(frame, fake_pims.Frame)
+    assert frame.frame_no == 2
+    assert float(frame[0, 0]) == 2.0
+    assert images.frame_shape == (10, 10)

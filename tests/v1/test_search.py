@@ -169,3 +169,51 @@ def test_alias_errors(db: Any) -> None:
         db.dynamic_alias("mine", dict)
     with pytest.raises(AttributeError):
         db.no_such_alias
+
+
+def test_results_are_lazy(db: Any, timed: dict[str, str], monkeypatch: Any) -> None:
+    """[compat] Iterating Results makes Headers lazily, one at a time, as they are asked for."""
+    from databroker.v1 import results as results_module
+
+    made: list[str] = []
+    original = results_module.Header
+
+    def counting(run: Any, broker: Any) -> Any:
+        made.append(run.metadata["start"]["uid"])
+        return original(run, broker)
+
+    monkeypatch.setattr(results_module, "Header", counting)
+    first = next(iter(db()))
+    assert first.uid == timed["c"]
+    assert made == [timed["c"]]
+
+
+@pytest.fixture
+def mongo_finds(backend: str, monkeypatch: Any) -> list[str]:
+    """The collection names of every Mongo ``find`` from now on (Mongo backends only)."""
+    if not backend.startswith("mongo"):
+        pytest.skip("query batching is a property of the Mongo catalogs")
+    import mongomock
+    import pymongo.collection
+
+    calls: list[str] = []
+    for cls in (mongomock.collection.Collection, pymongo.collection.Collection):
+        original = cls.find
+
+        def find(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            calls.append(self.name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "find", find)
+    return calls
+
+
+def test_results_batched_without_refetch(db: Any, mongo_finds: list[str]) -> None:
+    """[fix] Reading start and stop of each search result costs no per-run queries (batched)."""
+    for i in range(30):
+        insert_all(db, composed_run(start_time=T10 + i, event_times=(T10 + i + 0.5,), batch=1))
+    mongo_finds.clear()
+    seen = [(h.start["batch"], h.stop["exit_status"]) for h in db(batch=1)]
+    assert seen == [(1, "success")] * 30
+    assert len(mongo_finds) <= 2, mongo_finds  # the start cursor (and one $in for stops)
+    assert not {"event_descriptor", "event"} & set(mongo_finds)

@@ -137,6 +137,14 @@ def test_empty_table(db: Any, recorded: dict[str, str]) -> None:
     assert db.get_table([]).equals(pandas.DataFrame())
 
 
+def test_fields_matching_nothing(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] A fields entry that matches no key leaves no rows: pandas.DataFrame(), no error."""
+    header = db[recorded["scan"]]
+    assert header.table(fields=["no_such_key"]).equals(pandas.DataFrame())
+    assert list(header.events(fields=["no_such_key"])) == []
+    assert list(header.table(fields=["no_such_key", "det"]).columns) == ["time", "det"]
+
+
 @pytest.fixture
 def example(db: Any) -> Any:
     """A run with one event at the spec's example time."""

@@ -43,6 +43,26 @@ def test_insert_uses_given_serializer(db: Any) -> None:
     assert received == ["start"]
 
 
+def test_default_serializer_resolved_at_first_insert(db: Any, monkeypatch: Any) -> None:
+    """[compat] Without a serializer, the catalog's writer is looked up at the first insert."""
+    lookups = []
+    original = db.v2._get_serializer
+
+    def counting() -> Any:
+        lookups.append(1)
+        return original()
+
+    monkeypatch.setattr(db.v2, "_get_serializer", counting)
+    fresh = Broker(db.v2)
+    assert fresh.serializer is None and lookups == []
+    docs = composed_run()
+    with pytest.warns(PendingDeprecationWarning):
+        for name, doc in docs:
+            fresh.insert(name, doc)
+    assert lookups == [1]
+    assert fresh[-1].uid == docs[0][1]["uid"]
+
+
 def test_insert_without_writer(db: Any) -> None:
     """[compat] A catalog without writer raises WriteNotSupported (a RuntimeError)."""
     from databroker.in_memory import BlueskyInMemoryCatalog
@@ -106,3 +126,23 @@ def test_export_size(db: Any, recorded: dict[str, str]) -> None:
     assert total > 0
     assert db.export_size(header) == pytest.approx(total * 1e-9)
     assert db.export_size(db[recorded["scan"]]) == 0
+
+
+def test_export_copy_kwargs_reach_copy_files(
+    db: Any, recorded: dict[str, str], target: Any, tmp_path: Path
+) -> None:
+    """[compat] export passes copy_kwargs to reg.copy_files for each Resource."""
+    from databroker.in_memory import BlueskyInMemoryCatalog
+
+    header = db[recorded["external"]]
+    inserted: list[str] = []
+    # A target that keeps nothing open: the export stops in the middle of the run.
+    recording = Broker(BlueskyInMemoryCatalog(), serializer=lambda name, doc: inserted.append(name))
+    with pytest.raises(NotImplementedError, match="verify"):
+        db.export(header, recording, new_root=str(tmp_path / "a"), copy_kwargs={"verify": True})
+    assert "resource" not in inserted
+    renamed: list[tuple[int, int]] = []
+    hook = {"file_rename_hook": lambda n, total, old, new: renamed.append((n, total))}
+    pairs = db.export(header, target, new_root=str(tmp_path / "b"), copy_kwargs=hook)
+    assert len(pairs) == 3
+    assert renamed == [(0, 3), (1, 3), (2, 3)]

@@ -25,13 +25,15 @@ from .mongo_common import (
 )
 from .mongo_embedded_run import EmbeddedRun
 from .mongo_indexes import EMBEDDED_INDEXES, check_indexes, ensure_indexes
-from .mongo_starts import StartCache
+from .mongo_starts import StartCache, StopCache
 
 __all__ = ["EmbeddedCatalogStore"]
 
 #: Newest first, ties by uid (the order of every listing).
 NEWEST = [("start.time", -1), ("start.uid", 1)]
-_START_ONLY = {"start": True, "_id": False}
+# The stop is small and lives in the same header: fetching it with the start spares opening
+# a listed run another query.
+_START_AND_STOP = {"start": True, "stop": True, "_id": False}
 
 
 def _and(clause: dict[str, Any], query: Query) -> dict[str, Any]:
@@ -65,6 +67,7 @@ class EmbeddedCatalogStore(CatalogStore):
             f"Several header documents in {self.database.name!r} hold the start uid {{uid}}; "
             "using the first inserted. Remove the extra ones."
         )
+        self._stops = StopCache(None)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -72,11 +75,15 @@ class EmbeddedCatalogStore(CatalogStore):
         starts = header.get("start") or []
         if not starts:
             return None
+        stops = header.get("stop") or []
+        uid = starts[0]["uid"]
+        if stops and self._stops.get(uid) is None:  # of duplicate headers, the first counts
+            self._stops.remember(uid, stops[0])
         return self._starts.remember(starts[0])
 
     def _first(self, filter: dict[str, Any], query: Any, skip: int = 0) -> Doc | None:
         with query_errors(query, self.backend_name):
-            cursor = self.database.header.find(filter, _START_ONLY, sort=NEWEST, skip=skip)
+            cursor = self.database.header.find(filter, _START_AND_STOP, sort=NEWEST, skip=skip)
             for header in cursor.limit(1):
                 return self._start_of_header(header)
         return None
@@ -84,14 +91,17 @@ class EmbeddedCatalogStore(CatalogStore):
     # -- CatalogStore ------------------------------------------------------------------------
 
     def refresh(self, force: bool = False) -> None:
-        # The server is asked on every access; only the start cache can go stale.
+        # The server is asked on every access; only the caches of starts and stops go stale.
         if force:
             self._starts.clear()
+            self._stops.clear()
 
     def iter_starts(self, query: Query) -> Iterator[Doc]:
         filter = rewrite_for_embedded(query)
         with query_errors(query, self.backend_name):
-            cursor = self.database.header.find(filter, _START_ONLY, sort=NEWEST, batch_size=BATCH)
+            cursor = self.database.header.find(
+                filter, _START_AND_STOP, sort=NEWEST, batch_size=BATCH
+            )
             yield from self._starts.unique(self._start_of_header(h) for h in cursor)
 
     def count(self, query: Query) -> int:
@@ -100,7 +110,7 @@ class EmbeddedCatalogStore(CatalogStore):
 
     def get_start(self, uid: str, query: Query) -> Doc | None:
         with query_errors(query, self.backend_name):
-            cursor = self.database.header.find(_and({"start.uid": uid}, query), _START_ONLY)
+            cursor = self.database.header.find(_and({"start.uid": uid}, query), _START_AND_STOP)
             found = list(cursor.sort("_id", 1).limit(2))
         if len(found) > 1:
             self._starts.warn_duplicate(uid)
@@ -130,6 +140,16 @@ class EmbeddedCatalogStore(CatalogStore):
         if start is None:
             raise RunNotFound(f"No header with start uid {uid!r} in {self.database.name!r}.")
         return start
+
+    def stop_of(self, uid: str) -> Doc | None:
+        """Return the stop document of run ``uid``, or None while it has none."""
+        stop = self._stops.get(uid)
+        if stop is None:
+            header = self.database.header.find_one({"run_id": uid}, {"stop": True, "_id": False})
+            stops = (header or {}).get("stop") or []
+            if stops:
+                stop = self._stops.remember(uid, stops[0])
+        return stop
 
     def stops(self, uids: Sequence[str]) -> dict[str, Doc | None]:
         result: dict[str, Doc | None] = dict.fromkeys(uids)

@@ -59,7 +59,8 @@ def _windowed_pages(
 
 
 class EmbeddedRun(RunStore):
-    """The documents of one run in the embedded layout; every call asks the server.
+    """The documents of one run in the embedded layout; every call asks the server, except
+    for a stop already fetched with the run's start.
 
     Parameters
     ----------
@@ -94,8 +95,7 @@ class EmbeddedRun(RunStore):
 
     def stop(self) -> Doc | None:
         if self._stop is None:
-            stops = self._header_list("stop")
-            self._stop = stops[0] if stops else None
+            self._stop = self._catalog.stop_of(self.uid)
         return self._stop
 
     def descriptors(self) -> list[Doc]:

@@ -27,7 +27,7 @@ from .mongo_common import (
 )
 from .mongo_indexes import NORMALIZED_INDEXES, check_indexes, ensure_indexes
 from .mongo_normalized_run import NormalizedRun
-from .mongo_starts import StartCache
+from .mongo_starts import LISTING_BATCH, StartCache, StopCache, batched
 
 __all__ = ["NormalizedCatalogStore"]
 
@@ -85,6 +85,7 @@ class NormalizedCatalogStore(CatalogStore):
             "using the first inserted. Remove the extra ones (a unique index on uid, made by "
             "ensure_indexes(), prevents this)."
         )
+        self._stops = StopCache(self.stops)
 
     def with_find_kwargs(self, find_kwargs: Mapping[str, Any]) -> NormalizedCatalogStore:
         """Return a store sharing this one's connections with more ``find()`` options."""
@@ -119,15 +120,20 @@ class NormalizedCatalogStore(CatalogStore):
     # -- CatalogStore -------------------------------------------------------------------------
 
     def refresh(self, force: bool = False) -> None:
-        # The server is asked on every access; only the start cache can go stale.
+        # The server is asked on every access; only the caches of starts and stops go stale.
         if force:
             self._starts.clear()
+            self._stops.clear()
 
     def iter_starts(self, query: Query) -> Iterator[Doc]:
         options = {"sort": NEWEST, "batch_size": BATCH, **self._checked_find_kwargs()}
         with query_errors(query, self.backend_name):
             cursor = self.metadatastore.run_start.find(plain_query(query), **options)
-            yield from self._starts.unique(without_id(doc) for doc in cursor)
+            starts = self._starts.unique(without_id(doc) for doc in cursor)
+            for batch in batched(starts, LISTING_BATCH):
+                # Runs listed together get their stops in one query, once one is wanted.
+                self._stops.listed([start["uid"] for start in batch])
+                yield from batch
 
     def count(self, query: Query) -> int:
         options = {k: v for k, v in self._checked_find_kwargs().items() if k in ("skip", "limit")}
@@ -173,6 +179,15 @@ class NormalizedCatalogStore(CatalogStore):
                 f"No run_start document with uid {uid!r} in {self.metadatastore.name!r}."
             )
         return start
+
+    def stop_of(self, uid: str) -> Doc | None:
+        """Return the stop document of run ``uid``, or None while it has none."""
+        stop = self._stops.get(uid)
+        if stop is None:
+            cursor = self.metadatastore.run_stop.find({"run_start": uid}, sort=[("_id", 1)])
+            for doc in cursor.limit(1):
+                stop = self._stops.remember(uid, without_id(doc))
+        return stop
 
     def stops(self, uids: Sequence[str]) -> dict[str, Doc | None]:
         result: dict[str, Doc | None] = dict.fromkeys(uids)

@@ -98,7 +98,8 @@ def _resource_filter(uid: str) -> dict[str, Any]:
 
 
 class NormalizedRun(RunStore):
-    """The documents of one run in the normalized layout; every call asks the server.
+    """The documents of one run in the normalized layout; every call asks the server, except
+    for a stop already fetched with the run's listing batch.
 
     Parameters
     ----------
@@ -129,8 +130,7 @@ class NormalizedRun(RunStore):
 
     def stop(self) -> Doc | None:
         if self._stop is None:
-            for doc in self._mds.run_stop.find({"run_start": self.uid}).sort("_id", 1).limit(1):
-                self._stop = without_id(doc)
+            self._stop = self._catalog.stop_of(self.uid)
         return self._stop
 
     def descriptors(self) -> list[Doc]:
@@ -158,9 +158,10 @@ class NormalizedRun(RunStore):
             return iter(())
         descriptor = self._descriptor(descriptor_uid)
         external = external_keys(descriptor) if descriptor is not None else []
+        # No projection: the pages take only the fields they need, and excluding _id and
+        # filled costs the server (and mongomock far more) about what it saves in transfer.
         cursor = self._mds.event.find(
             {"descriptor": descriptor_uid},
-            {"_id": False, "filled": False},
             sort=[("time", 1)],
             skip=skip,
             limit=limit or 0,

@@ -50,7 +50,8 @@ def _block(
     stop: Mapping[str, Any] | None,
     stream_values: StreamFieldValues | None,
 ) -> pandas.DataFrame | None:
-    """The rows of one descriptor, ordered by event time; None when it has no events.
+    """The rows of one descriptor, ordered by event time; None when it has no events, or
+    when ``fields`` leaves them no data.
 
     ``stream_values`` (given when filling) supplies the ``STREAM:`` columns.
     """
@@ -78,6 +79,8 @@ def _block(
     for key, (value, _) in selection.extras.items():
         if key not in columns:  # a start/stop key named 'time' must not replace event times
             columns[key] = _column([[value] * rows])
+    if fields is not None and len(columns) == 1:
+        return None  # as in get_events: events that fields= leaves without data are dropped
     return pandas.DataFrame(columns, index=pandas.Index(seq_nums, name="seq_num"))
 
 
