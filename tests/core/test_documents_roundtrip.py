@@ -142,3 +142,25 @@ def test_run_without_stop(catalog: Any, recorder: Any) -> None:
     recorder("stop", bundle.compose_stop())
     assert run.metadata["stop"]["exit_status"] == "success"
     assert [name for name, _ in run.documents(fill="no")][-1] == "stop"
+
+
+def test_events_without_data_and_datum_without_kwargs(catalog: Any, recorder: Any) -> None:
+    """[compat] Events with empty data and datum with empty kwargs come back on every backend."""
+    from event_model import compose_run
+
+    bundle = compose_run()
+    recorder("start", bundle.start_doc)
+    descriptor = bundle.compose_descriptor(name="primary", data_keys={})
+    recorder("descriptor", descriptor.descriptor_doc)
+    resource = bundle.compose_resource(spec="X", root="/r", resource_path="p", resource_kwargs={})
+    recorder("resource", resource.resource_doc)
+    recorder("datum", resource.compose_datum(datum_kwargs={}))
+    for _ in range(2):
+        recorder("event", descriptor.compose_event(data={}, timestamps={}))
+    recorder("stop", bundle.compose_stop())
+    uid = bundle.start_doc["uid"]
+    documents = list(catalog[uid].documents(fill="no"))
+    grouped = _by_kind(documents)
+    assert [e["data"] for e in grouped["events"].values()] == [{}, {}]
+    assert [d["datum_kwargs"] for d in grouped["datum"].values()] == [{}]
+    assert catalog[uid].primary.read().sizes["time"] == 2

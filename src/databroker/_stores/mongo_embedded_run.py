@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["EmbeddedRun"]
 
 _PAGE_PROJECTION = {"_id": False, "size": False}
+#: The column mappings of event pages (keyed by ``uid``) and datum pages (``datum_id``).
+_PAGE_MAPPINGS = {"uid": ("data", "timestamps", "filled"), "datum_id": ("datum_kwargs",)}
 
 
 def _slice(page: Mapping[str, Any], low: int, high: int) -> dict[str, Any]:
@@ -49,6 +51,9 @@ def _windowed_pages(
     for page in collection.find(filter, _PAGE_PROJECTION, sort=[("first_index", 1)]):
         first = page.pop("first_index", position)
         page.pop("last_index", None)
+        # Rows are pushed key by key, so a page of rows without keys stores no mapping at all.
+        for mapping in _PAGE_MAPPINGS[ids_key]:
+            page.setdefault(mapping, {})
         rows = len(page[ids_key])
         position = first + rows
         low = max(skip - first, 0)
