@@ -124,8 +124,16 @@ def RE() -> Any:
     return RunEngine({}, call_returns_result=False)
 
 
-def write_run(serializer: Callable[[str, dict], None], uid: str, time: float, **metadata: Any):
-    """Write a small complete run (start, descriptor, two events, stop) with chosen uid/time."""
+def write_run(
+    serializer: Callable[[str, dict], None],
+    uid: str,
+    time: float,
+    *,
+    finished: bool = True,
+    **metadata: Any,
+):
+    """Write a small run (start, descriptor, two events, and a stop when ``finished``) with
+    chosen uid/time; return its compose_run bundle."""
     from event_model import compose_run
 
     bundle = compose_run(uid=uid, time=time, metadata=metadata)
@@ -141,7 +149,8 @@ def write_run(serializer: Callable[[str, dict], None], uid: str, time: float, **
             data={"x": float(i)}, timestamps={"x": time + i}, time=time + i, seq_num=i
         )
         serializer("event", event)
-    serializer("stop", bundle.compose_stop(time=time + 10))
+    if finished:
+        serializer("stop", bundle.compose_stop(time=time + 10))
     return bundle
 
 

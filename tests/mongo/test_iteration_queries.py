@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from event_model import compose_run
 
 from .conftest import write_run
 
@@ -19,20 +18,6 @@ def _write_runs(cat: Any, count: int = RUNS) -> list[str]:
     for i, uid in enumerate(uids):
         write_run(serializer, uid, 1000.0 + i, purpose="iterate")
     return uids
-
-
-def _unfinished_run(serializer: Any, uid: str, time: float) -> Any:
-    """Write a start, a descriptor and one event, and return the bundle (no stop yet)."""
-    bundle = compose_run(uid=uid, time=time)
-    serializer("start", bundle.start_doc)
-    desc = bundle.compose_descriptor(
-        name="primary",
-        data_keys={"x": {"dtype": "number", "shape": [], "source": "sim"}},
-        time=time,
-    )
-    serializer("descriptor", desc.descriptor_doc)
-    serializer("event", desc.compose_event(data={"x": 1.0}, timestamps={"x": time}, time=time))
-    return bundle
 
 
 def test_iterating_100_runs_few_queries(layout: Any, find_counter: Any) -> None:
@@ -89,11 +74,11 @@ def test_stop_written_after_listing_shows_later(layout: Any) -> None:
     cat = layout.catalog()
     serializer = cat._get_serializer()
     write_run(serializer, "finished", 1.0)
-    bundle = _unfinished_run(serializer, "running", 2.0)
+    bundle = write_run(serializer, "running", 2.0, finished=False)
     runs = dict(cat.items())
     assert runs["finished"].metadata["stop"] is not None
     assert runs["running"].metadata["stop"] is None
-    assert runs["running"].primary.read()["x"].values.tolist() == [1.0]
+    assert runs["running"].primary.read()["x"].values.tolist() == [1.0, 2.0]
     serializer("stop", bundle.compose_stop(time=3.0))
     assert runs["running"].metadata["stop"]["exit_status"] == "success"
     assert dict(cat.items())["running"].metadata["stop"]["time"] == 3.0
