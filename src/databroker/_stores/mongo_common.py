@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import (
     ConfigError,
@@ -23,6 +23,7 @@ from ..errors import (
 __all__ = [
     "BATCH",
     "Connection",
+    "MongoRunBase",
     "check_layout",
     "check_same",
     "describe_hosts",
@@ -294,3 +295,35 @@ def query_errors(query: Any, backend: str) -> Iterator[None]:
             f"The {backend} catalog cannot evaluate the query {query!r} on this database "
             f"(mongomock does not implement it: {error}). Use a MongoDB server."
         ) from None
+
+
+class _StartsAndStops(Protocol):
+    """What a Mongo catalog store offers its runs for their start and stop documents."""
+
+    def start_of(self, uid: str) -> Any: ...
+
+    def stop_of(self, uid: str) -> Any: ...
+
+
+class MongoRunBase:
+    """Start and stop of one run of a Mongo catalog store, each fetched once it is known.
+
+    The start usually comes from the listing cursor; a stop, once found, never changes, but
+    a run without one is asked again (it may still be running).
+    """
+
+    def __init__(self, catalog: _StartsAndStops, uid: str, start: Any) -> None:
+        self.uid = uid
+        self._catalog = catalog
+        self._start = start
+        self._stop: Any = None
+
+    def start(self) -> Any:
+        if self._start is None:
+            self._start = self._catalog.start_of(self.uid)
+        return self._start
+
+    def stop(self) -> Any:
+        if self._stop is None:
+            self._stop = self._catalog.stop_of(self.uid)
+        return self._stop

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import BrokenReference
 from .base import Doc, RunStore
-from .mongo_common import BATCH
+from .mongo_common import BATCH, MongoRunBase
 
 if TYPE_CHECKING:
     from .mongo_embedded import EmbeddedCatalogStore
@@ -63,7 +63,7 @@ def _windowed_pages(
         yield page if (low, high) == (0, rows) else _slice(page, low, high)
 
 
-class EmbeddedRun(RunStore):
+class EmbeddedRun(MongoRunBase, RunStore):
     """The documents of one run in the embedded layout; every call asks the server, except
     for a stop already fetched with the run's start.
 
@@ -78,11 +78,9 @@ class EmbeddedRun(RunStore):
     """
 
     def __init__(self, catalog: EmbeddedCatalogStore, uid: str, start: Doc | None) -> None:
-        self.uid = uid
-        self._catalog = catalog
+        super().__init__(catalog, uid, start)
+        self._catalog: EmbeddedCatalogStore = catalog
         self._db = catalog.database
-        self._start = start
-        self._stop: Doc | None = None
 
     def _header_field(self, field: str) -> Any:
         header = self._db.header.find_one({"run_id": self.uid}, {field: True, "_id": False})
@@ -92,16 +90,6 @@ class EmbeddedRun(RunStore):
         return list(self._header_field(field) or [])
 
     # -- run-level documents ------------------------------------------------------------
-
-    def start(self) -> Doc:
-        if self._start is None:
-            self._start = self._catalog.start_of(self.uid)
-        return self._start
-
-    def stop(self) -> Doc | None:
-        if self._stop is None:
-            self._stop = self._catalog.stop_of(self.uid)
-        return self._stop
 
     def descriptors(self) -> list[Doc]:
         return sorted(self._header_list("descriptors"), key=lambda doc: doc.get("time", 0.0))

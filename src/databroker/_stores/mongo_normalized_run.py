@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import BrokenReference
 from .base import Doc, RunStore
-from .mongo_common import BATCH, without_id
+from .mongo_common import BATCH, MongoRunBase, without_id
 
 if TYPE_CHECKING:
     from .mongo_normalized import NormalizedCatalogStore
@@ -97,7 +97,7 @@ def _resource_filter(uid: str) -> dict[str, Any]:
     return {"resource": uid}
 
 
-class NormalizedRun(RunStore):
+class NormalizedRun(MongoRunBase, RunStore):
     """The documents of one run in the normalized layout; every call asks the server, except
     for a stop already fetched with the run's listing batch.
 
@@ -112,26 +112,14 @@ class NormalizedRun(RunStore):
     """
 
     def __init__(self, catalog: NormalizedCatalogStore, uid: str, start: Doc | None) -> None:
-        self.uid = uid
-        self._catalog = catalog
+        super().__init__(catalog, uid, start)
+        self._catalog: NormalizedCatalogStore = catalog
         self._mds = catalog.metadatastore
         self._assets = catalog.assets
-        self._start = start
-        self._stop: Doc | None = None
         self._descriptors: dict[str, Doc] = {}
         self._resources: dict[str, Doc] = {}
 
     # -- run-level documents ------------------------------------------------------------
-
-    def start(self) -> Doc:
-        if self._start is None:
-            self._start = self._catalog.start_of(self.uid)
-        return self._start
-
-    def stop(self) -> Doc | None:
-        if self._stop is None:
-            self._stop = self._catalog.stop_of(self.uid)
-        return self._stop
 
     def descriptors(self) -> list[Doc]:
         cursor = self._mds.event_descriptor.find(
