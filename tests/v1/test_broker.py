@@ -81,7 +81,9 @@ def test_lookup_by_uid_prefix_scan_id_and_recency(db: Any, recorded: dict[str, s
     header = db[uid]
     assert isinstance(header, Header)
     assert header.uid == uid
-    assert db[uid[:8]] == header
+    # An all-digit string is a scan_id (spec), so take a prefix with a non-digit in it.
+    prefix = next(uid[:n] for n in range(8, len(uid) + 1) if not uid[:n].isdigit())
+    assert db[prefix] == header
     assert db[2] == header
     assert db["2"] == header
     assert db[-2] == header
