@@ -177,7 +177,7 @@ class FileStorage(Storage):
         return BlueskyJSONLCatalog(pattern)
 
     def writer(self) -> Callable[[str, Any], None]:
-        from databroker._stores.file_writers import JSONLWriter, MsgpackWriter
+        from databroker._stores.files.writers import JSONLWriter, MsgpackWriter
 
         return (MsgpackWriter if self.suffix == "msgpack" else JSONLWriter)(self.directory)
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from bson import encode
 
-from databroker._documents import unpack_datum_page, unpack_event_page
-from databroker._stores.mongo_common import sanitized
-from databroker._stores.mongo_embedded_writer import PAGE_BYTES
+from databroker._documents.classes import unpack_datum_page, unpack_event_page
+from databroker._stores.mongo.common import sanitized
+from databroker._stores.mongo.embedded_writer import PAGE_BYTES
 
 __all__ = ["load_embedded", "load_normalized"]
 

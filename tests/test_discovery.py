@@ -12,6 +12,7 @@ from intake.catalog import Catalog
 
 import databroker
 from databroker import discovery
+from databroker._config import discovery as discovery_impl
 from databroker.discovery import (
     EntrypointEntry,
     EntrypointsCatalog,
@@ -47,7 +48,7 @@ def places(tmp_path, monkeypatch):
 
     monkeypatch.setattr(intake.catalog.default, "user_data_dir", lambda: str(dirs.user))
     monkeypatch.setattr(intake.catalog.default, "global_data_dir", lambda: str(dirs.site))
-    monkeypatch.setattr(discovery, "_built", {})
+    monkeypatch.setattr(discovery_impl, "_built", {})
     for name in ("catalog", "yaml_catalogs"):
         monkeypatch.delitem(vars(databroker), name, raising=False)
     return dirs

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from databroker._stores.matcher import compile_query
-from databroker._time import local_zone_name
+from databroker._query.matcher import compile_query
+from databroker._query.time import local_zone_name
 from databroker.errors import InvalidQuery
 from databroker.queries import Query, TextQuery, TimeRange
 

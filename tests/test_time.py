@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from databroker._time import local_zone_name
+from databroker._query.time import local_zone_name
 from databroker.errors import AmbiguousTimeError, InvalidTimeError, NonExistentTimeError
 from databroker.utils import format_time, normalize_human_friendly_time
 

@@ -6,7 +6,7 @@ Importing this module registers the ``'delayed'`` coercion with event-model, so
 
 from __future__ import annotations
 
-from ._documents import (
+from ._documents.classes import (
     Datum,
     DatumPage,
     Descriptor,
@@ -21,12 +21,12 @@ from ._documents import (
     to_datum_pages,
     to_event_pages,
 )
-from ._entry import Entry
 from ._fill import discover_handlers, parse_handler_registry, register_delayed_coercion
-from ._run import BlueskyRun
-from ._single_run import BlueskyRunFromGenerator, SingleRunCache
-from ._stream import BlueskyEventStream
-from ._transforms import parse_transforms
+from ._intake.entry import Entry
+from ._intake.run import BlueskyRun
+from ._intake.single_run import BlueskyRunFromGenerator, SingleRunCache
+from ._intake.stream import BlueskyEventStream
+from ._runs.transforms import parse_transforms
 from .errors import NotMutable
 
 __all__ = [

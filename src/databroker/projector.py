@@ -28,7 +28,7 @@ import copy
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ._imports import import_object
+from ._fill.imports import import_object
 from .errors import DatabrokerError
 
 __all__ = [

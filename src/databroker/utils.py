@@ -1,7 +1,7 @@
 """Public helpers: lazy mappings, field lookup, search paths, times, config files, docts.
 
-The time functions live in :mod:`databroker._time` and the config-file helpers in
-:mod:`databroker._config_files`; they are re-exported here, where users import them from.
+The time functions live in :mod:`databroker._query.time` and the config-file helpers in
+:mod:`databroker._config.files`; they are re-exported here, where users import them from.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ._config_files import (
+from ._config.files import (
     CONFIG_SEARCH_PATH,
     config_search_path,
     describe_configs,
     list_configs,
     lookup_config,
 )
-from ._time import format_time, normalize_human_friendly_time
+from ._query.time import format_time, normalize_human_friendly_time
 
 __all__ = [
     "ALL",

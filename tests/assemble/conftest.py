@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from databroker._assemble import StreamData
-from databroker._documents import pack_datum_page, pack_event_page, unpack_datum_page
+from databroker._documents.classes import pack_datum_page, pack_event_page, unpack_datum_page
 from databroker._fill import ExternalLoader
 from databroker._stores.base import Doc, RunStore
 from databroker.errors import BrokenReference

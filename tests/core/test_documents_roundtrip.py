@@ -10,7 +10,7 @@ from bluesky.plans import count, scan
 from bluesky.preprocessors import SupplementalData
 from ophyd.sim import det, det1, img, motor
 
-from databroker._documents import unpack_datum_page, unpack_event_page
+from databroker._documents.classes import unpack_datum_page, unpack_event_page
 from databroker.core import Document
 
 

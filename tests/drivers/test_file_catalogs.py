@@ -62,7 +62,7 @@ def test_first_document_not_start_is_skipped(tmp_path: Path, file_format: str) -
     """[fix] A file whose first document is not a start is skipped with a warning."""
     catalog = _catalog(tmp_path, file_format)
     uid = _record(catalog, count([det], 1))
-    from databroker._stores import jsonl_format, msgpack_format
+    from databroker._stores.files import jsonl_format, msgpack_format
 
     stray = tmp_path / f"stray.{file_format}"
     encode = jsonl_format.dumps_line if file_format == "jsonl" else msgpack_format.packb

@@ -69,7 +69,7 @@ def test_embedded_bulk_load_equals_writer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """[new] Bulk-loaded benchmark data equals what the embedded writer stores, pages too."""
-    from databroker._stores.mongo_embedded_writer import EmbeddedWriter
+    from databroker._stores.mongo.embedded_writer import EmbeddedWriter
 
     if page_bytes is not None:  # small pages, so that rows spill into several
         monkeypatch.setattr(bench.mongo_load, "PAGE_BYTES", page_bytes)

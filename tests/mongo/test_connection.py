@@ -9,7 +9,7 @@ import mongomock
 import pytest
 
 from databroker._drivers import mongo_embedded, mongo_normalized
-from databroker._stores import mongo_common
+from databroker._stores.mongo import common as mongo_common
 from databroker.errors import ConfigError, ServerUnreachable
 
 from .conftest import write_run

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from databroker._stores.mongo_indexes import EMBEDDED_INDEXES, NORMALIZED_INDEXES
+from databroker._stores.mongo.indexes import EMBEDDED_INDEXES, NORMALIZED_INDEXES
 
 
 def _specs(layout: Any) -> Any:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from event_model import compose_run
 
-from databroker._stores.mongo_normalized_run import PAGE_SIZE
+from databroker._stores.mongo.normalized_run import PAGE_SIZE
 
 N = 10_000
 
@@ -121,7 +121,7 @@ def test_windows(layout: Any, skip: int, limit: int | None) -> None:
 
 def test_embedded_small_pages_window(embedded: Any) -> None:
     """[compat] Embedded pages are selected by first_index/last_index and cut to the window."""
-    from databroker._stores.mongo_embedded_writer import EmbeddedWriter
+    from databroker._stores.mongo.embedded_writer import EmbeddedWriter
 
     cat = embedded.catalog()
     writer = EmbeddedWriter(embedded.databases[0], page_bytes=1)  # every write starts a page

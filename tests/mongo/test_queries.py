@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from databroker._stores.matcher import compile_query
-from databroker._stores.mongo_common import rewrite_for_embedded
+from databroker._query.matcher import compile_query
+from databroker._stores.mongo.common import rewrite_for_embedded
 from databroker.errors import (
     AmbiguousUidPrefix,
     InvalidQuery,

@@ -9,8 +9,8 @@ import pytest
 from bluesky.plans import count, scan
 from ophyd.sim import det, direct_img, img, motor
 
-from databroker._documents import unpack_datum_page, unpack_event_page
-from databroker._stores.mongo_common import sanitized
+from databroker._documents.classes import unpack_datum_page, unpack_event_page
+from databroker._stores.mongo.common import sanitized
 
 WRITERS = ["ours", "suitcase"]
 

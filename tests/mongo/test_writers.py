@@ -8,7 +8,7 @@ import pytest
 from bluesky.plans import scan
 from ophyd.sim import det, img, motor
 
-from databroker._documents import unpack_event_page
+from databroker._documents.classes import unpack_event_page
 from databroker.errors import DuplicateUniqueID, InvalidDocument
 
 from .conftest import Layout, write_run

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from event_model import compose_run
 
-from databroker._stores import files as files_module
-from databroker._stores.file_listing import FileListing
-from databroker._stores.files import JSONL, MSGPACK, FileCatalogStore
+from databroker._stores.files import catalog as files_module
+from databroker._stores.files.catalog import JSONL, MSGPACK, FileCatalogStore
+from databroker._stores.files.listing import FileListing
 
 FORMATS = {"jsonl": JSONL, "msgpack": MSGPACK}
 

@@ -13,8 +13,9 @@ import suitcase.msgpack
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from databroker._stores import file_writers, jsonl_format, msgpack_format
-from databroker._stores.file_writers import JSONLWriter, MsgpackWriter
+from databroker._stores.files import jsonl_format, msgpack_format
+from databroker._stores.files import writers as file_writers
+from databroker._stores.files.writers import JSONLWriter, MsgpackWriter
 from databroker.errors import DuplicateUniqueID, InvalidDocument
 
 FORMATS = {

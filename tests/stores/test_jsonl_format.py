@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import suitcase.jsonl
 
-from databroker._stores import jsonl_format
-from databroker._stores.jsonl_format import (
+from databroker._stores.files import jsonl_format
+from databroker._stores.files.jsonl_format import (
     dumps_line,
     iter_documents,
     read_first_document,

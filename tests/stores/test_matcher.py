@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from databroker._stores.matcher import compile_query
+from databroker._query.matcher import compile_query
 from databroker.errors import InvalidQuery, UnsupportedQuery
 
 START = {

@@ -7,8 +7,8 @@ import msgpack_numpy
 import numpy as np
 import pytest
 
-from databroker._stores import msgpack_format
-from databroker._stores.msgpack_format import iter_documents, packb, read_first_document
+from databroker._stores.files import msgpack_format
+from databroker._stores.files.msgpack_format import iter_documents, packb, read_first_document
 from databroker.errors import CorruptFileError, TruncatedFileWarning
 
 START = {"uid": "u1", "time": 1.0}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from databroker._stores.routing import DOCUMENT_NAMES, LEGACY_NAMES, DocumentRouter, pair_problem
+from databroker._documents.routing import DOCUMENT_NAMES, LEGACY_NAMES, DocumentRouter, pair_problem
 from databroker.errors import DuplicateUniqueID, InvalidDocument
 
 

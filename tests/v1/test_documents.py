@@ -27,7 +27,7 @@ def test_get_documents_unpacks_pages(db: Any, recorded: dict[str, str]) -> None:
 
 def test_get_documents_matches_run_documents(db: Any, recorded: dict[str, str]) -> None:
     """[compat] Events equal the unpacked pages of run.documents(fill='no'), in that order."""
-    from databroker._documents import unpack_event_page
+    from databroker._documents.classes import unpack_event_page
 
     run = db.v2[recorded["scan"]]
     expected = [

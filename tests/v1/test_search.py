@@ -64,7 +64,7 @@ def test_results_reiterable_and_live(db: Any, timed: dict[str, str]) -> None:
 
 def test_since_until_inclusive(db: Any, timed: dict[str, str], monkeypatch: Any) -> None:
     """[compat] since/until bound the start time, until inclusive, in the local zone."""
-    monkeypatch.setattr("databroker._time.local_zone_name", lambda: "UTC")
+    monkeypatch.setattr("databroker._query.time.local_zone_name", lambda: "UTC")
     assert _labels(db(since=T11, until=T12), timed) == ["c", "b"]
     assert _labels(db(since=T11 + 1), timed) == ["c"]
     assert _labels(db(until="2014-02-10 15:00"), timed) == ["a"]  # 15:00 UTC == T10
@@ -72,7 +72,7 @@ def test_since_until_inclusive(db: Any, timed: dict[str, str], monkeypatch: Any)
 
 def test_since_until_local_zone(db: Any, timed: dict[str, str], monkeypatch: Any) -> None:
     """[compat] Naive since/until strings are read in the local zone when no config sets one."""
-    monkeypatch.setattr("databroker._time.local_zone_name", lambda: "US/Eastern")
+    monkeypatch.setattr("databroker._query.time.local_zone_name", lambda: "US/Eastern")
     assert _labels(db(since="2014-02-10 11:00"), timed) == ["c", "b"]
 
 

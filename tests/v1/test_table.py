@@ -113,7 +113,7 @@ def test_missing_column_in_a_block(db: Any) -> None:
 
 def test_one_pass_over_documents(db: Any, monkeypatch: Any) -> None:
     """[fix] get_table reads each run's documents once, however many descriptors (1.x: per one)."""
-    from databroker._run import BlueskyRun
+    from databroker._intake.run import BlueskyRun
 
     insert_all(db, two_descriptor_run(y_in_both=True))
     calls = []

@@ -8,8 +8,8 @@ from typing import Any
 
 import event_model
 
-from .._stores.files import FileCatalogStore
-from ..v2 import Broker
+from .._intake.broker import Broker
+from .._stores.files.catalog import FileCatalogStore
 
 __all__ = ["FileCatalog"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..v2 import Broker
+from .._intake.broker import Broker
 
 __all__ = ["MongoCatalog"]
 

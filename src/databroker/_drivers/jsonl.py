@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._stores.files import JSONL
+from .._stores.files.catalog import JSONL
 from ._files import FileCatalog
 
 __all__ = ["BlueskyJSONLCatalog"]

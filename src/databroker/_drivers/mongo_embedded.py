@@ -7,7 +7,7 @@ from typing import Any
 
 import event_model
 
-from .._stores.mongo_embedded import EmbeddedCatalogStore
+from .._stores.mongo.embedded import EmbeddedCatalogStore
 from ._mongo import MongoCatalog
 
 __all__ = ["BlueskyMongoCatalog"]

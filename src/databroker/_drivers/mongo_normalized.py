@@ -7,8 +7,8 @@ from typing import Any
 
 import event_model
 
-from .._stores.mongo_normalized import NormalizedCatalogStore
-from ..v2 import Broker
+from .._intake.broker import Broker
+from .._stores.mongo.normalized import NormalizedCatalogStore
 from ._mongo import MongoCatalog
 
 __all__ = ["BlueskyMongoCatalog"]

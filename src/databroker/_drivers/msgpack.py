@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._stores.files import MSGPACK
+from .._stores.files.catalog import MSGPACK
 from ._files import FileCatalog
 
 __all__ = ["BlueskyMsgpackCatalog"]

@@ -4,7 +4,7 @@ event-model Filler construction.
 Importing this package must stay light (``databroker.core`` imports it): no dask or xarray here.
 """
 
-from .datakeys import declared_dtype, declared_shape, is_datum_field, is_stream_field
+from .._documents.datakeys import declared_dtype, declared_shape, is_datum_field, is_stream_field
 from .filler import make_filler, register_delayed_coercion
 from .handler_pool import HandlerPool
 from .loader import ExternalLoader

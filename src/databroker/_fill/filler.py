@@ -8,9 +8,9 @@ from typing import Any
 
 import event_model
 
-from .._imports import import_object
+from .._documents.datakeys import declared_dtype
 from ..errors import HandlerImportError
-from .datakeys import declared_dtype
+from .imports import import_object
 from .paths import RootMap
 
 __all__ = ["make_filler", "register_delayed_coercion"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from .._documents import unpack_datum_page
+from .._documents.classes import unpack_datum_page
 from .._stores.base import Doc, RunStore
 from ..errors import BrokenReference
 from .handler_pool import HandlerPool, is_stream_resource

@@ -8,8 +8,8 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .._imports import import_object
 from ..errors import HandlerImportError, HandlerPluginWarning
+from .imports import import_object
 
 __all__ = ["discover_handlers", "parse_handler_registry"]
 

@@ -52,7 +52,7 @@ class InProcessCatalogStore(CatalogStore):
         key = repr(query)
         matcher = self._matchers.get(key)
         if matcher is None:
-            from .matcher import compile_query
+            from .._query.matcher import compile_query
 
             matcher = self._matchers[key] = compile_query(query)
         return matcher

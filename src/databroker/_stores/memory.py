@@ -92,7 +92,7 @@ class MemoryCatalogStore(InProcessCatalogStore):
         return result
 
     def serializer(self) -> Serializer:
-        from .routing import DocumentRouter
+        from .._documents.routing import DocumentRouter
 
         router = DocumentRouter()
 

@@ -214,7 +214,7 @@ class RunDocuments(RunStore):
         self._event_uids.update(dict.fromkeys(uids, (descriptor, index)))
 
     def _add_page_with_duplicates(self, doc: Doc) -> None:
-        from .._documents import unpack_event_page
+        from .._documents.classes import unpack_event_page
 
         for event in unpack_event_page(doc):
             self._add_event(event)
@@ -259,7 +259,7 @@ class RunDocuments(RunStore):
         resource = doc["resource"]
         self._open_datum_page.pop(resource, None)
         if any(datum_id in self._datum_index for datum_id in doc["datum_id"]):
-            from .._documents import unpack_datum_page
+            from .._documents.classes import unpack_datum_page
 
             for datum in unpack_datum_page(doc):
                 self._add_datum(datum)
@@ -277,7 +277,7 @@ class RunDocuments(RunStore):
             )
 
     def _event_by_uid(self, uid: str) -> dict[str, Any]:
-        from .._documents import unpack_event_page
+        from .._documents.classes import unpack_event_page
 
         descriptor, index = self._event_uids[uid]
         page = self._event_pages[descriptor][index]

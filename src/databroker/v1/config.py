@@ -199,7 +199,7 @@ def named(name: str, auto_register: bool = True) -> Any:
 
 def temp() -> Broker:
     """A Broker around a new, empty catalog in a temporary directory."""
-    from ..v2 import temp as v2_temp
+    from .._drivers.temp import temp as v2_temp
 
     return Broker(v2_temp())
 

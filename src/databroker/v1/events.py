@@ -11,7 +11,7 @@ import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._documents import unpack_datum_page, unpack_event_page
+from .._documents.classes import unpack_datum_page, unpack_event_page
 from ..utils import ALL
 from .fields import Selection, select
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .._documents import unpack_datum_page, unpack_event_page
+from .._documents.classes import unpack_datum_page, unpack_event_page
 from .._fill.paths import stream_resource_location
 
 if TYPE_CHECKING:

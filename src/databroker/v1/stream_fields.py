@@ -60,7 +60,7 @@ class StreamFieldValues:
         from .._assemble.external_columns import ExternalPlan, plan_external
         from .._assemble.fields import data_key_of
         from .._assemble.rows import read_stream_table
-        from .._stream import _stream_data
+        from .._intake.stream import _stream_data
 
         data = _stream_data(run._view, stream_name, run._get_filler)
         self._loader = data.loader

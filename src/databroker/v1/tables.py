@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas
 
-from .._time import local_zone_name
+from .._query.time import local_zone_name
 from .fields import select
 from .stream_fields import StreamFieldValues, stream_keys
 

@@ -1,0 +1,318 @@
+"""``Broker``: the intake catalog of runs, base class of every databroker driver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import event_model
+from intake.catalog import Catalog
+
+from .._fill.imports import import_object
+from .._stores.base import CatalogStore, Doc, Serializer
+from ..errors import InvalidQuery
+from .entry import Entry, make_entry
+from .run_entries import RunEntries
+
+__all__ = ["Broker"]
+
+_DEFAULT_SUMMARY_FIELDS = (
+    "start.time",
+    "start.scan_id",
+    "start.plan_name",
+    "stop.exit_status",
+    "stop.time",
+)
+
+
+def _dotted_get(doc: Mapping[str, Any] | None, path: str) -> Any:
+    value: Any = doc
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+class Broker(Catalog):
+    """A catalog of bluesky runs (the base class of every databroker driver).
+
+    Parameters
+    ----------
+    store
+        The storage the catalog reads (see ``databroker._stores.base.CatalogStore``).
+    handler_registry
+        ``{spec: handler class or dotted path}``; None discovers installed handlers.
+    root_map
+        ``{stored root: local root}``; relative local roots resolve against the directory of
+        the intake YAML file the catalog was loaded from.
+    filler_class
+        The ``event_model.Filler`` subclass (or its dotted path) used to load external data.
+    transforms
+        ``{'start'|'stop'|'descriptor'|'resource'|'stream_resource': callable}``.
+    query
+        A Mongo-style query on start documents restricting the catalog.
+    """
+
+    container = "catalog"
+
+    def __init__(
+        self,
+        store: CatalogStore,
+        *,
+        handler_registry: Mapping[str, Any] | None = None,
+        root_map: dict[str, str] | None = None,
+        filler_class: Any = event_model.Filler,
+        transforms: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        entry: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        from .._fill import discover_handlers, parse_handler_registry
+        from .._runs.transforms import parse_transforms
+
+        self._store = store
+        self._query = dict(query or {})
+        self._transforms_arg = transforms
+        parse_transforms(transforms)  # fail early on a bad argument
+        if handler_registry is None:
+            self._handler_registry = discover_handlers()
+        else:
+            self._handler_registry = parse_handler_registry(handler_registry)
+        self.root_map: dict[str, str] = root_map if root_map is not None else {}
+        self._filler_class = (
+            import_object(filler_class) if isinstance(filler_class, str) else filler_class
+        )
+        self._catalog_entry = entry
+        self._v1: Any = None
+        kwargs.pop("CATALOG_DIR", None)
+        kwargs.setdefault("ttl", getattr(store, "ttl", 1.0))
+        self._entries_map = RunEntries(
+            store, self._query, self._make_entry, describe=f"{type(self).__name__}"
+        )
+        super().__init__(**kwargs)
+        if self.name is None:  # fall back to the class attribute (the driver's name)
+            del self.name
+        self._resolved_root_map()  # fail early on a relative root without catalog_dir
+
+    # -- intake plumbing ------------------------------------------------------------------
+
+    def _make_entries_container(self) -> RunEntries:
+        return self._entries_map
+
+    def _load(self) -> None:
+        self._store.refresh(force=True)
+
+    @property
+    def v2(self) -> Broker:
+        """This catalog."""
+        return self
+
+    @property
+    def v1(self) -> Any:
+        """A cached :class:`databroker.v1.Broker` around this catalog."""
+        if self._v1 is None:
+            from ..v1 import Broker as V1Broker
+
+            self._v1 = V1Broker(self)
+        return self._v1
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def _resolved_root_map(self) -> dict[str, str]:
+        from .._fill import resolve_root_map
+
+        return resolve_root_map(self.root_map, self.metadata.get("catalog_dir") or None)
+
+    def _get_filler(self, **kwargs: Any) -> Any:
+        from .._fill import make_filler
+
+        return make_filler(
+            self._filler_class,
+            self._handler_registry,
+            self._resolved_root_map(),
+            kwargs.get("coerce", "force_numpy"),
+        )
+
+    def _make_entry(self, start: Doc) -> Entry:
+        from .run import BlueskyRun
+
+        run = self._store.open_run(start["uid"])
+        args = {
+            "get_run_start": run.start,
+            "get_run_stop": run.stop,
+            "get_event_descriptors": run.descriptors,
+            "get_event_pages": run.event_pages,
+            "get_event_count": run.event_count,
+            "get_resource": run.resource,
+            "get_resources": run.resources,
+            "lookup_resource_for_datum": run.lookup_resource_for_datum,
+            "get_datum_pages": run.datum_pages,
+            "get_stream_resources": run.stream_resources,
+            "get_stream_datum": run.stream_datum,
+            "get_filler": self._get_filler,
+            "transforms": self._transforms_arg,
+        }
+        return make_entry(
+            start["uid"],
+            f"Run {start['uid']}",
+            BlueskyRun,
+            args,
+            self,
+        )
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._entries_map[key].get()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries_map
+
+    def __iter__(self) -> Iterator[str]:
+        self.reload()
+        return iter(self._entries_map)
+
+    def __len__(self) -> int:
+        self.reload()
+        return len(self._entries_map)
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        """Yield ``(uid, BlueskyRun)`` newest first."""
+        self.reload()
+        for uid, entry in self._entries_map.items():
+            yield uid, entry.get()
+
+    def values(self) -> Iterator[Any]:
+        """Yield the runs newest first."""
+        for _, run in self.items():
+            yield run
+
+    def __getattr__(self, item: str) -> Any:
+        if item.startswith("_") or item == "entry":
+            return super().__getattr__(item)
+        try:
+            return self[item]
+        except (KeyError, ValueError, IndexError) as error:
+            raise AttributeError(item) from error
+
+    # -- search ---------------------------------------------------------------------------
+
+    def search(self, query: Any, **kwargs: Any) -> Broker:
+        """Return a catalog of the runs matching ``query`` as well as this catalog's query.
+
+        Parameters
+        ----------
+        query
+            A Mongo-style mapping on start documents, a ``databroker.queries.Query``, or a
+            string (full-text search).
+        """
+        if isinstance(query, str):
+            from .._query.objects import TextQuery
+
+            query = TextQuery(query)
+        if not isinstance(query, Mapping):
+            raise InvalidQuery(
+                f"A query must be a mapping (dict or databroker.queries.Query) or a string, "
+                f"not {type(query).__name__}: {query!r}."
+            )
+        if kwargs:
+            raise TypeError(
+                f"search() of {type(self).__name__} takes no keyword arguments; got "
+                f"{sorted(kwargs)}."
+            )
+        query = dict(query)
+        from .._query.matcher import compile_query
+
+        if not getattr(self._store, "native_queries", False):
+            compile_query(query)  # a malformed query fails here, not at first use
+        combined = {"$and": [self._query, query]} if self._query else query
+        # Building the clone reloads it (intake calls _load), which rescans the store once.
+        return self._clone(combined, name="search results")
+
+    def _clone(self, query: Mapping[str, Any], **overrides: Any) -> Broker:
+        cls = type(self)
+        init_kwargs = {**self._captured_init_kwargs, "query": query}
+        new = cls.__new__(cls, *self._captured_init_args, **init_kwargs)
+        Broker.__init__(
+            new,
+            self._store,
+            handler_registry=self._handler_registry,
+            root_map=self.root_map,
+            filler_class=self._filler_class,
+            transforms=self._transforms_arg,
+            query=query,
+            metadata=dict(self.metadata),
+            ttl=self.ttl,
+            **overrides,
+        )
+        return new
+
+    def summary(self, fields: Any = None, *, limit: int | None = None) -> Any:
+        """Return a ``pandas.DataFrame`` with one row per run (index ``uid``).
+
+        Parameters
+        ----------
+        fields
+            Dotted names such as ``'start.scan_id'`` or ``'stop.exit_status'``.
+        limit
+            At most this many runs, newest first.
+        """
+        import pandas
+
+        fields = list(fields) if fields is not None else list(_DEFAULT_SUMMARY_FIELDS)
+        self._store.refresh(force=True)
+        starts: list[Doc] = []
+        for start in self._store.iter_starts(self._query):
+            if limit is not None and len(starts) >= limit:
+                break
+            starts.append(start)
+        uids = [start["uid"] for start in starts]
+        needs_stop = any(field.startswith("stop.") for field in fields)
+        stops = self._store.stops(uids) if needs_stop else {}
+        rows = {
+            field: [
+                _dotted_get(
+                    start if field.startswith("start.") else stops.get(start["uid"]),
+                    field.partition(".")[2],
+                )
+                for start in starts
+            ]
+            for field in fields
+        }
+        return pandas.DataFrame(rows, index=pandas.Index(uids, name="uid"), columns=fields)
+
+    # -- handlers and writing -------------------------------------------------------------
+
+    def register_handler(self, spec: str, handler: Any, overwrite: bool = False) -> None:
+        """Bind ``spec`` to ``handler``; a different existing binding needs ``overwrite``."""
+        if isinstance(handler, str):
+            handler = import_object(handler)
+        existing = self._handler_registry.get(spec)
+        if existing is not None and existing is not handler and not overwrite:
+            raise event_model.DuplicateHandler(
+                f"There is already a handler registered for the spec {spec!r}. "
+                "Use overwrite=True to deregister the original."
+            )
+        self._handler_registry[spec] = handler
+
+    def deregister_handler(self, spec: str) -> None:
+        """Remove the handler bound to ``spec`` (unknown specs are ignored)."""
+        self._handler_registry.pop(spec, None)
+
+    @property
+    def handler_registry(self) -> dict[str, Any]:
+        """The live ``{spec: handler}`` mapping."""
+        return self._handler_registry
+
+    def _get_serializer(self) -> Serializer:
+        return self._store.serializer()
+
+    def stats(self) -> Any:
+        """Storage statistics (MongoDB catalogs only)."""
+        return self._store.stats()
+
+    def close(self) -> None:
+        """Release what the catalog's storage opened."""
+        self._store.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"

@@ -1,0 +1,308 @@
+"""``BlueskyRun``: one run, an intake catalog whose entries are its streams."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from intake.catalog import Catalog
+
+from .._runs.ordering import iter_run_documents
+from .._runs.transforms import parse_transforms
+from .._runs.view import RunView
+from .._stores.callables import store_from_callables
+from .entry import make_entry
+
+__all__ = ["BlueskyRun"]
+
+_FILL_COERCION = {"yes": "force_numpy", "delayed": "delayed"}
+
+
+def _format_time(value: float | None) -> str:
+    if value is None:
+        return "?"
+    seconds = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value))
+    return f"{seconds}.{round((value % 1) * 1000) % 1000:03d}"
+
+
+class BlueskyRun(Catalog):
+    """One bluesky run: its metadata, its documents, and its streams as entries.
+
+    Third-party drivers construct it from keyword callables (see the v2 API spec);
+    databroker's own catalogs pass the bound methods of a storage object.
+    """
+
+    container = "bluesky-run"
+    version = "0.0.1"
+    partition_access = True
+    name = "bluesky-run"
+
+    def __init__(
+        self,
+        get_run_start: Callable[[], Any],
+        get_run_stop: Callable[[], Any],
+        get_event_descriptors: Callable[[], Any],
+        get_event_pages: Callable[..., Any],
+        get_event_count: Callable[[str], int],
+        get_resource: Callable[[str], Any],
+        get_resources: Callable[[], Any],
+        lookup_resource_for_datum: Callable[[str], Any],
+        get_datum_pages: Callable[..., Any],
+        get_filler: Callable[..., Any],
+        entry: Any = None,
+        transforms: Any = None,
+        get_stream_resources: Callable[[], Any] | None = None,
+        get_stream_datum: Callable[[str], Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        store = store_from_callables(
+            get_run_start=get_run_start,
+            get_run_stop=get_run_stop,
+            get_event_descriptors=get_event_descriptors,
+            get_event_pages=get_event_pages,
+            get_event_count=get_event_count,
+            get_resource=get_resource,
+            get_resources=get_resources,
+            lookup_resource_for_datum=lookup_resource_for_datum,
+            get_datum_pages=get_datum_pages,
+            get_stream_resources=get_stream_resources,
+            get_stream_datum=get_stream_datum,
+        )
+        self._view = RunView(store, parse_transforms(transforms))
+        self._get_filler = get_filler
+        self._run_entry = entry
+        # None until the streams are first asked for: listing runs must not read descriptors.
+        self._stream_names: list[str] | None = None
+        self._stream_entries: dict[str, Any] = {}
+        self._extra_metadata: dict[str, Any] = {}
+        kwargs.pop("CATALOG_DIR", None)
+        kwargs.setdefault("ttl", 0)
+        super().__init__(**kwargs)
+        self._pmode = "never"
+
+    # -- metadata -------------------------------------------------------------------------
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """``{'start': Start, 'stop': Stop or None}`` (stop is looked up while missing)."""
+        return {**self._extra_metadata, "start": self._view.start(), "stop": self._view.stop()}
+
+    @metadata.setter
+    def metadata(self, value: dict[str, Any] | None) -> None:
+        self._extra_metadata = {
+            k: v for k, v in (value or {}).items() if k not in ("start", "stop")
+        }
+
+    @property
+    def uid(self) -> str:
+        """The run's start uid."""
+        return self._view.uid
+
+    # -- streams --------------------------------------------------------------------------
+
+    @property
+    def _entries(self) -> dict[str, Any]:
+        # Every path of intake's Catalog that reads the streams (iteration, len, ``in``,
+        # serialize, walk, ...) comes through here, so the descriptors are read on first use.
+        if self._stream_names is None:
+            self._load()
+        return self._stream_entries
+
+    @_entries.setter
+    def _entries(self, value: dict[str, Any]) -> None:
+        self._stream_entries = value
+
+    def force_reload(self) -> None:
+        """Re-read the stream names now, unless they were never read (then on first use)."""
+        self.updated = time.time()
+        if self._stream_names is not None:
+            self._load()
+
+    def _load(self) -> None:
+        if self._stream_names is not None and not self._view.is_live():
+            return
+        names = self._view.stream_names()
+        if names == self._stream_names:
+            return
+        from .stream import BlueskyEventStream
+
+        entries = {}
+        for name in names:
+            existing = self._stream_entries.get(name)
+            entries[name] = existing or make_entry(
+                name,
+                f"Stream {name!r} of run {self.uid}",
+                BlueskyEventStream,
+                {"stream_name": name, "run_view": self._view, "get_filler": self._get_filler},
+                self,
+            )
+        self._stream_entries = entries
+        self._stream_names = names
+
+    def __getitem__(self, key: str) -> Any:
+        self.reload()
+        try:
+            entry = self._entries[key]
+        except (KeyError, TypeError):
+            raise KeyError(
+                f"Run {self.uid!r} has no stream {key!r}; its streams are {list(self._entries)}."
+            ) from None
+        return entry.get()
+
+    def __getattr__(self, item: str) -> Any:
+        if item.startswith("_") or item == "entry":
+            return super().__getattr__(item)
+        try:
+            return self[item]
+        except KeyError as error:
+            raise AttributeError(item) from error
+
+    # -- documents ------------------------------------------------------------------------
+
+    def documents(self, *, fill: str, strict_order: bool = True) -> Iterator[tuple[str, Any]]:
+        """Yield ``(name, doc)`` for every document of the run, in the documented order.
+
+        Parameters
+        ----------
+        fill
+            ``'yes'`` (external data loaded as numpy arrays), ``'no'`` (datum ids left in
+            place) or ``'delayed'`` (dask arrays).
+        strict_order
+            Merge events of all streams in time order (pages split only where needed);
+            if False, pages come out whole, ordered by their first event's time.
+        """
+        if fill not in ("yes", "no", "delayed"):
+            raise ValueError(f"fill must be one of 'yes', 'no', 'delayed', not {fill!r}.")
+        documents = iter_run_documents(self._view, strict_order=strict_order)
+        if fill == "no":
+            yield from documents
+            return
+        from .._documents.classes import wrap
+
+        filler = self._get_filler(coerce=_FILL_COERCION[fill])
+        with filler:
+            for name, doc in documents:
+                if name in ("stream_resource", "stream_datum"):
+                    yield name, doc
+                    continue
+                filled_name, filled = filler(name, doc)
+                yield filled_name, wrap(filled_name, filled)
+
+    def canonical(self, *, fill: str, strict_order: bool = True) -> Iterator[tuple[str, Any]]:
+        """Deprecated alias of :meth:`documents`."""
+        warnings.warn(
+            "BlueskyRun.canonical() is deprecated; use BlueskyRun.documents().",
+            UserWarning,
+            stacklevel=2,
+        )
+        return self.documents(fill=fill, strict_order=strict_order)
+
+    def read_canonical(self) -> Iterator[tuple[str, Any]]:
+        """Deprecated alias of ``documents(fill='yes')``."""
+        warnings.warn(
+            "BlueskyRun.read_canonical() is deprecated; use BlueskyRun.documents(fill='yes').",
+            UserWarning,
+            stacklevel=2,
+        )
+        return self.documents(fill="yes")
+
+    def read(self) -> Any:
+        """Not supported: a run has several streams."""
+        raise NotImplementedError(
+            "Read a stream of the run rather than the run itself, e.g. run.primary.read()."
+        )
+
+    def to_dask(self) -> Any:
+        """Not supported: a run has several streams."""
+        raise NotImplementedError(
+            "Read a stream of the run rather than the run itself, e.g. run.primary.to_dask()."
+        )
+
+    def get_file_list(self, resource: Any) -> list[str]:
+        """Return the paths (after root_map) of the files of a Resource or StreamResource."""
+        from .stream import external_loader
+
+        loader = external_loader(self._view, self._get_filler)
+        try:
+            return loader.get_file_list(resource)
+        finally:
+            loader.close()
+
+    def check_external_files(self, *, print_report: bool = True) -> list[Any]:
+        """Report, for every Resource and StreamResource of the run, the resolved path after
+        root_map and whether its files exist.
+
+        Parameters
+        ----------
+        print_report
+            Print the report (default) as well as returning it.
+
+        Returns
+        -------
+        list of ``databroker._fill.diagnostics.ExternalFileReport``
+        """
+        from .._fill.diagnostics import format_reports, report_external_file
+        from .stream import external_loader
+
+        filler = self._get_filler(coerce="force_numpy")
+        loader = external_loader(self._view, self._get_filler)
+        try:
+            documents = [*self._view.resources(), *self._view.stream_resources()]
+            reports = [report_external_file(doc, filler.root_map, loader) for doc in documents]
+        finally:
+            loader.close()
+        if print_report:
+            print(format_reports(reports))
+        return reports
+
+    # -- intake plumbing ------------------------------------------------------------------
+
+    def configure_new(self, **kwargs: Any) -> BlueskyRun:
+        """With no arguments return this run; otherwise a new run built with ``kwargs``."""
+        if not kwargs:
+            return self
+        if self._run_entry is not None:
+            return self._run_entry.get(**kwargs)
+        return super().configure_new(**kwargs)
+
+    __call__ = get = configure_new
+
+    def describe(self) -> dict[str, Any]:
+        """Return ``args`` and ``metadata`` (start and stop) of this run."""
+        description: dict[str, Any] = {}
+        if self._run_entry is not None:
+            description.update(self._run_entry.describe())
+        description.setdefault("args", dict(self._captured_init_kwargs))
+        description["metadata"] = {"start": self._view.start(), "stop": self._view.stop()}
+        return description
+
+    def persist(self, *args: Any, **kwargs: Any) -> Any:
+        """Persistence is not supported for runs."""
+        raise NotImplementedError("BlueskyRun does not support persist().")
+
+    def get_persisted(self) -> Any:
+        """Persistence is not supported for runs."""
+        raise KeyError("BlueskyRun has no persisted version.")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} uid={self.uid!r}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        try:
+            start = self._view.start()
+            stop: Mapping[str, Any] = self._view.stop() or {}
+            text = "\n".join(
+                [
+                    f"{type(self).__name__}",
+                    f"  uid={start['uid']!r}",
+                    f"  exit_status={stop.get('exit_status', '?')!r}",
+                    f"  {_format_time(start.get('time'))} -- {_format_time(stop.get('time'))}",
+                    "  Streams:",
+                    *(f"    * {name}" for name in self._view.stream_names()),
+                ]
+            )
+        except Exception:
+            text = "*REPR RENDERING FAILURE*"
+        printer.text(text)

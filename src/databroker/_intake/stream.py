@@ -1,0 +1,286 @@
+"""``BlueskyEventStream``: one stream of a run as an intake source producing xarray."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from intake.catalog import Catalog
+from intake.source.base import DataSource, Schema
+
+from .._runs.view import RunView
+from .entry import make_entry
+
+__all__ = ["BlueskyConfigSource", "BlueskyEventStream", "external_loader"]
+
+_FILL_COERCION = {"yes": "force_numpy", "delayed": "delayed"}
+_AUTO_PARTITION_SIZE = 5
+
+
+def external_loader(run_view: RunView, get_filler: Callable[..., Any]) -> Any:
+    """Return an ``ExternalLoader`` using the handlers and root_map of the run's Filler."""
+    from .._fill import ExternalLoader
+
+    filler = get_filler(coerce="force_numpy")
+    return ExternalLoader(
+        run=run_view,
+        handler_registry=filler.handler_registry,
+        root_map=filler.root_map,
+        run_uid=run_view.uid,
+    )
+
+
+def _stream_data(run_view: RunView, stream_name: str, get_filler: Callable[..., Any]) -> Any:
+    """Collect what the assembly layer needs to build this stream's datasets."""
+    from .._assemble import StreamData
+
+    return StreamData(
+        name=stream_name,
+        run=run_view,
+        descriptors=run_view.stream_descriptors(stream_name),
+        loader=external_loader(run_view, get_filler),
+    )
+
+
+class BlueskyEventStream(DataSource):
+    """One stream of a run: an intake source whose ``read()`` returns an ``xarray.Dataset``.
+
+    Parameters
+    ----------
+    stream_name
+        The stream's name (``'primary'``, ``'baseline'``, ...).
+    run_view
+        The run the stream belongs to.
+    get_filler
+        Builds the run's Filler (its handler registry and root_map are used for external data).
+    include, exclude
+        Keep only / drop these fields (not both).
+    """
+
+    container = "xarray"
+    name = "bluesky-event-stream"
+    version = "0.0.1"
+    partition_access = True
+
+    def __init__(
+        self,
+        stream_name: str,
+        run_view: RunView,
+        get_filler: Callable[..., Any],
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        entry: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if include is not None and exclude is not None:
+            raise ValueError("Pass include= or exclude=, not both.")
+        self._stream_name = stream_name
+        self._run_view = run_view
+        self._get_filler = get_filler
+        self._include = list(include) if include is not None else None
+        self._exclude = list(exclude) if exclude is not None else None
+        self._stream_entry = entry
+        self._described: dict[str, Any] = {}
+        kwargs.pop("CATALOG_DIR", None)
+        super().__init__(metadata=metadata)
+        self._extra_metadata = dict(metadata or {})
+
+    # -- metadata -------------------------------------------------------------------------
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """``start``, ``stop``, this stream's ``descriptors``; after ``read()`` also the
+        Dataset's ``dims``, ``data_vars``, ``coords`` and ``attrs``."""
+        return {
+            **self._extra_metadata,
+            "start": self._run_view.start(),
+            "stop": self._run_view.stop(),
+            "descriptors": self._run_view.stream_descriptors(self._stream_name),
+            **self._described,
+        }
+
+    @metadata.setter
+    def metadata(self, value: dict[str, Any] | None) -> None:
+        self._extra_metadata = dict(value or {})
+
+    def _get_schema(self) -> Schema:
+        self._describe(self._build(lazy=True))
+        return Schema(
+            datashape=None,
+            dtype=None,
+            shape=None,
+            npartitions=None,
+            extra_metadata={},
+        )
+
+    def _describe(self, dataset: Any) -> None:
+        from .._assemble import dataset_metadata
+
+        self._described = dataset_metadata(dataset)
+
+    # -- data -----------------------------------------------------------------------------
+
+    def _build(self, *, lazy: bool) -> Any:
+        from .._assemble import build_dataset
+
+        data = _stream_data(self._run_view, self._stream_name, self._get_filler)
+        return build_dataset(data, include=self._include, exclude=self._exclude, lazy=lazy)
+
+    def read(self) -> Any:
+        """Return the stream as a numpy-backed ``xarray.Dataset``."""
+        dataset = self._build(lazy=False)
+        self._describe(dataset)
+        return dataset
+
+    def to_dask(self) -> Any:
+        """Return the stream as an ``xarray.Dataset`` whose data variables are dask arrays."""
+        dataset = self._build(lazy=True)
+        self._describe(dataset)
+        return dataset
+
+    def read_chunked(self) -> Any:
+        """Same as :meth:`to_dask`."""
+        return self.to_dask()
+
+    @property
+    def timestamps(self) -> Any:
+        """A Dataset of the events' timestamps: one float64 variable per field on ``time``."""
+        from .._assemble import build_timestamps
+
+        data = _stream_data(self._run_view, self._stream_name, self._get_filler)
+        return build_timestamps(data, include=self._include, exclude=self._exclude)
+
+    @property
+    def config(self) -> Catalog:
+        """A catalog of configuration datasets, keyed by object (device) name."""
+        return self._config_catalog(timestamps=False)
+
+    @property
+    def config_timestamps(self) -> Catalog:
+        """Like :attr:`config`, holding the configuration timestamps."""
+        return self._config_catalog(timestamps=True)
+
+    def _config_catalog(self, *, timestamps: bool) -> Catalog:
+        from .._assemble import config_objects
+
+        descriptors = self._run_view.stream_descriptors(self._stream_name)
+        entries = {
+            name: make_entry(
+                name,
+                f"Configuration of {name!r} in stream {self._stream_name!r}",
+                BlueskyConfigSource,
+                {
+                    "stream_name": self._stream_name,
+                    "run_view": self._run_view,
+                    "get_filler": self._get_filler,
+                    "object_name": name,
+                    "timestamps": timestamps,
+                },
+                None,
+            )
+            for name in config_objects(descriptors)
+        }
+        return Catalog.from_dict(entries, name=f"{self._stream_name} configuration")
+
+    def read_partition(self, partition: Any) -> Any:
+        """Read one partition.
+
+        ``partition`` is either ``{'index': i, 'fill': ..., 'partition_size': ...}`` (the
+        stream's documents in partitions) or ``(variable, *block)`` (one block of
+        ``to_dask()[variable]``, computed).
+        """
+        if isinstance(partition, dict):
+            return self._document_partition(**partition)
+        variable, *block = partition
+        array = self.to_dask()[variable].data
+        return array.blocks[tuple(block)].compute()
+
+    def _document_partition(
+        self, index: int, fill: str = "no", partition_size: int | str = "auto"
+    ) -> list[tuple[str, Any]]:
+        from .._runs.partitions import stream_partition
+
+        if partition_size == "auto":
+            partition_size = _AUTO_PARTITION_SIZE
+        if not isinstance(partition_size, int) or partition_size < 1:
+            raise ValueError(
+                f"partition_size must be 'auto' or a positive int, not {partition_size!r}."
+            )
+        return stream_partition(
+            self._run_view,
+            self._stream_name,
+            self._get_filler,
+            index=index,
+            fill=fill,
+            partition_size=partition_size,
+        )
+
+    # -- intake plumbing ------------------------------------------------------------------
+
+    def stream(self, **kwargs: Any) -> BlueskyEventStream:
+        """Return a new source with ``include=`` or ``exclude=`` applied."""
+        return self.configure_new(**kwargs)
+
+    def configure_new(self, **kwargs: Any) -> BlueskyEventStream:
+        """A new source of the same stream with altered arguments."""
+        if self._stream_entry is not None:
+            return self._stream_entry.get(**kwargs)
+        init = dict(self._captured_init_kwargs)
+        init.update(kwargs)
+        return type(self)(*self._captured_init_args, **init)
+
+    __call__ = get = configure_new
+
+    def _close(self) -> None:
+        self._described = {}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._stream_name!r} from Run {self._run_view.uid[:8]}...>"
+
+
+class BlueskyConfigSource(DataSource):
+    """The configuration of one object (device) across the rows of a stream."""
+
+    container = "xarray"
+    name = "bluesky-config"
+    version = "0.0.1"
+    partition_access = True
+
+    def __init__(
+        self,
+        stream_name: str,
+        run_view: RunView,
+        get_filler: Callable[..., Any],
+        object_name: str,
+        timestamps: bool = False,
+        metadata: dict[str, Any] | None = None,
+        entry: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        self._stream_name = stream_name
+        self._run_view = run_view
+        self._get_filler = get_filler
+        self._object_name = object_name
+        self._timestamps = timestamps
+        super().__init__(metadata=metadata)
+
+    def _get_schema(self) -> Schema:
+        return Schema(datashape=None, dtype=None, shape=None, npartitions=None, extra_metadata={})
+
+    def _build(self, *, lazy: bool) -> Any:
+        from .._assemble import build_config
+
+        data = _stream_data(self._run_view, self._stream_name, self._get_filler)
+        return build_config(data, self._object_name, timestamps=self._timestamps, lazy=lazy)
+
+    def read(self) -> Any:
+        """Return the object's configuration per row as a numpy-backed Dataset."""
+        return self._build(lazy=False)
+
+    def to_dask(self) -> Any:
+        """Return the object's configuration per row as a dask-backed Dataset."""
+        return self._build(lazy=True)
+
+    def _close(self) -> None:
+        pass

@@ -1,0 +1,214 @@
+"""Decode and encode the JSONL run file: one ``[name, doc]`` JSON array per line.
+
+A line counts as written only once its newline is there: writers append each line, newline
+included, with one ``write()``, so a final line without newline is a record being written
+(or cut short by a crash) and is never returned.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..._documents.routing import pair_problem
+from ...errors import CorruptFileError, TruncatedFileWarning
+from .source import FileSource, opened, source_name
+
+__all__ = ["dumps_line", "iter_documents", "read_first_document", "read_last_document"]
+
+# Large blocks keep the per-line Python work down to one json.loads call.
+_READ_BLOCK = 1 << 23
+# The last line is usually a small stop document; grow the backwards step if it is not.
+_TAIL_BLOCK = 1 << 16
+
+StrPath = str | os.PathLike[str]
+
+
+def read_first_document(path: FileSource) -> tuple[str, dict[str, Any]] | None:
+    """Decode the first line of a JSONL file, reading nothing else.
+
+    Parameters
+    ----------
+    path : str, os.PathLike or binary file
+        The file (an open one is read from its start and left open).
+
+    Returns
+    -------
+    (name, doc) or None
+        None for an empty file, an empty first line or a first line without its newline
+        yet (a file being created).
+
+    Raises
+    ------
+    CorruptFileError
+        The first line is complete but not a ``[name, doc]`` pair with a known name.
+    """
+    with opened(path) as file:
+        file.seek(0)
+        line = file.readline()
+    if not line.endswith(b"\n") or line.isspace():
+        return None
+    return _decode_line(line, source_name(path), 1, 0)
+
+
+def read_last_document(path: FileSource) -> tuple[str, dict[str, Any]] | None:
+    """Decode the last complete line of a JSONL file, reading backwards from its end.
+
+    A trailing line without newline (being written) and trailing blank lines are passed
+    over.
+
+    Parameters
+    ----------
+    path : str, os.PathLike or binary file
+        The file (an open one is left open).
+
+    Returns
+    -------
+    (name, doc) or None
+        None when there is no complete line or the last one does not decode.
+    """
+    with opened(path) as file:
+        position = file.seek(0, os.SEEK_END)
+        tail = b""
+        step = _TAIL_BLOCK
+        while position > 0:
+            step = min(step, position)
+            position -= step
+            file.seek(position)
+            tail = file.read(step) + tail
+            step *= 2
+            line = _last_complete_line(tail, at_file_start=position == 0)
+            if line is not None:
+                break
+        else:
+            return None
+    if not line:
+        return None
+    try:
+        return _decode_line(line, source_name(path), 0, 0)
+    except CorruptFileError:
+        return None
+
+
+def _last_complete_line(tail: bytes, at_file_start: bool) -> bytes | None:
+    """Return the last non-blank newline-terminated line of ``tail`` (the end of a file).
+
+    Returns None when ``tail`` does not reach back far enough to hold all of it, and
+    ``b""`` when the file has no such line at all.
+    """
+    content = tail[: tail.rfind(b"\n") + 1].rstrip()
+    begin = content.rfind(b"\n") + 1
+    if begin == 0 and not at_file_start:
+        return None
+    return content[begin:]
+
+
+def iter_documents(
+    path: StrPath, offset: int = 0, first_line: int = 1
+) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """Yield the documents of the complete lines of a JSONL file from byte ``offset`` on.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    offset : int
+        Byte offset of the first line to read (0, or an ``end_offset`` yielded earlier).
+    first_line : int
+        The 1-based number of the line at ``offset``, used in messages.
+
+    Yields
+    ------
+    (end_offset, name, doc)
+        ``end_offset`` is the byte offset just after the line's newline, where a later call
+        can resume. Blank lines are skipped.
+
+    Raises
+    ------
+    CorruptFileError
+        A complete line is not JSON, not a ``[name, doc]`` pair, or has an unknown name;
+        its ``path`` and ``line`` attributes say where.
+
+    Warns
+    -----
+    TruncatedFileWarning
+        The file ends in a non-empty line without newline, taken as not yet written.
+    """
+    line_number = first_line
+    position = offset
+    pending: list[bytes] = []
+    with open(path, "rb") as file:
+        file.seek(offset)
+        while block := file.read(_READ_BLOCK):
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:
+                pending.append(block)
+                continue
+            pending.append(block[:cut])
+            chunk = b"".join(pending)
+            pending = [block[cut:]]
+            lines = chunk.split(b"\n")
+            lines.pop()  # the empty string after the chunk's final newline
+            for line in lines:
+                start = position
+                position += len(line) + 1
+                if line and not line.isspace():
+                    name, doc = _decode_line(line, path, line_number, start)
+                    yield position, name, doc
+                line_number += 1
+    if any(not part.isspace() for part in pending if part):
+        warnings.warn(
+            f"{os.fspath(path)!s} ends in a partial line {line_number} (byte {position} on, "
+            "no newline yet); it is taken as not yet written and earlier documents are "
+            "returned.",
+            TruncatedFileWarning,
+            stacklevel=2,
+        )
+
+
+def _decode_line(line: bytes, path: StrPath, line_number: int, offset: int) -> tuple[str, Any]:
+    try:
+        obj = json.loads(line)
+    except ValueError as exc:  # includes JSONDecodeError and UnicodeDecodeError
+        raise _corrupt(path, line_number, offset, f"not valid JSON ({exc})") from None
+    problem = pair_problem(obj)
+    if problem is not None:
+        raise _corrupt(path, line_number, offset, problem)
+    return obj[0], obj[1]
+
+
+def _corrupt(path: StrPath, line_number: int, offset: int, reason: str) -> CorruptFileError:
+    where = f"line {line_number}" if line_number else f"the line at byte {offset}"
+    error = CorruptFileError(
+        f"{os.fspath(path)!s}, {where}: {reason}. Each line must be a JSON array "
+        '["<document name>", {...}]; repair or remove that line.'
+    )
+    error.path = os.fspath(path)  # type: ignore[attr-defined]
+    error.line = line_number or None  # type: ignore[attr-defined]
+    error.offset = offset  # type: ignore[attr-defined]
+    return error
+
+
+def dumps_line(name: str, doc: Mapping[str, Any]) -> bytes:
+    """Encode one document as a JSONL line (newline included), as suitcase-jsonl does.
+
+    Numpy arrays and scalars become JSON lists and numbers; NaN and infinities are written
+    as Python's json writes them.
+    """
+    return (json.dumps([name, doc], default=_json_default) + "\n").encode("utf-8")
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    tolist = getattr(obj, "tolist", None)
+    if tolist is not None:
+        return tolist()
+    if hasattr(obj, "__array__"):  # e.g. dask arrays
+        import numpy
+
+        return numpy.asarray(obj).tolist()
+    raise TypeError(f"A value of type {type(obj).__name__} cannot be written to JSONL: {obj!r:.80}")

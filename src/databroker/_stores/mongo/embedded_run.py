@@ -1,0 +1,186 @@
+"""One run of the MongoDB "embedded" layout.
+
+Run-level documents come from the run's ``header`` document (one small projected query each);
+event and datum pages are read sorted by ``first_index``, and a ``skip``/``limit`` window
+selects only the pages whose index range overlaps it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ...errors import BrokenReference
+from ..base import Doc, RunStore
+from .common import BATCH, MongoRunBase
+
+if TYPE_CHECKING:
+    from .embedded import EmbeddedCatalogStore
+
+__all__ = ["EmbeddedRun"]
+
+_PAGE_PROJECTION = {"_id": False, "size": False}
+#: The column mappings of event pages (keyed by ``uid``) and datum pages (``datum_id``).
+_PAGE_MAPPINGS = {"uid": ("data", "timestamps", "filled"), "datum_id": ("datum_kwargs",)}
+
+
+def _slice(page: Mapping[str, Any], low: int, high: int) -> dict[str, Any]:
+    """Return rows ``[low, high)`` of a columnar page (nested mappings hold columns too)."""
+    sliced: dict[str, Any] = {}
+    for key, value in page.items():
+        if isinstance(value, Mapping):
+            sliced[key] = {name: column[low:high] for name, column in value.items()}
+        elif isinstance(value, list):
+            sliced[key] = value[low:high]
+        else:
+            sliced[key] = value
+    return sliced
+
+
+def _windowed_pages(
+    collection: Any, field: str, uid: str, ids_key: str, skip: int, limit: int | None
+) -> Iterator[dict[str, Any]]:
+    """Yield the pages of ``{field: uid}`` cut to rows ``[skip, skip + limit)``."""
+    end = None if limit is None else skip + limit
+    filter: dict[str, Any] = {field: uid}
+    if skip:
+        filter["last_index"] = {"$gte": skip}
+    if end is not None:
+        filter["first_index"] = {"$lt": end}
+    position = 0
+    for page in collection.find(filter, _PAGE_PROJECTION, sort=[("first_index", 1)]):
+        first = page.pop("first_index", position)
+        page.pop("last_index", None)
+        # Rows are pushed key by key, so a page of rows without keys stores no mapping at all.
+        for mapping in _PAGE_MAPPINGS[ids_key]:
+            page.setdefault(mapping, {})
+        rows = len(page[ids_key])
+        position = first + rows
+        low = max(skip - first, 0)
+        high = rows if end is None else min(end - first, rows)
+        if low >= high:
+            continue
+        yield page if (low, high) == (0, rows) else _slice(page, low, high)
+
+
+class EmbeddedRun(MongoRunBase, RunStore):
+    """The documents of one run in the embedded layout; every call asks the server, except
+    for a stop already fetched with the run's start.
+
+    Parameters
+    ----------
+    catalog
+        The catalog store (its database and start-document cache).
+    uid
+        The run's start uid (the header's ``run_id``).
+    start
+        The start document when already known (from the listing cursor), else None.
+    """
+
+    def __init__(self, catalog: EmbeddedCatalogStore, uid: str, start: Doc | None) -> None:
+        super().__init__(catalog, uid, start)
+        self._catalog: EmbeddedCatalogStore = catalog
+        self._db = catalog.database
+
+    def _header_field(self, field: str) -> Any:
+        header = self._db.header.find_one({"run_id": self.uid}, {field: True, "_id": False})
+        return (header or {}).get(field)
+
+    def _header_list(self, field: str) -> list[Doc]:
+        return list(self._header_field(field) or [])
+
+    # -- run-level documents ------------------------------------------------------------
+
+    def descriptors(self) -> list[Doc]:
+        return sorted(self._header_list("descriptors"), key=lambda doc: doc.get("time", 0.0))
+
+    # -- events ------------------------------------------------------------------------
+
+    def event_pages(
+        self, descriptor_uid: str, skip: int = 0, limit: int | None = None
+    ) -> Iterator[Doc]:
+        if limit is not None and limit <= 0:
+            return iter(())
+        return _windowed_pages(self._db.event, "descriptor", descriptor_uid, "uid", skip, limit)
+
+    def event_count(self, descriptor_uid: str) -> int:
+        return self._count(self._db.event, "descriptor", descriptor_uid)
+
+    def _count(self, collection: Any, field: str, uid: str) -> int:
+        """``count_<uid>`` from the header when it is an int, else from the pages."""
+        stored = self._header_field(f"count_{uid}")
+        if isinstance(stored, int) and not isinstance(stored, bool):
+            return stored
+        cursor = collection.find({field: uid}, {"last_index": True, "_id": False})
+        for page in cursor.sort("last_index", -1).limit(1):
+            return int(page.get("last_index", -1)) + 1
+        return 0
+
+    # -- resources and datum ----------------------------------------------------------------
+
+    def resources(self) -> list[Doc]:
+        return self._header_list("resources")
+
+    def resource(self, uid: str) -> Doc:
+        for doc in self.resources():
+            if doc.get("uid") == uid:
+                return doc
+        raise BrokenReference(
+            f"Resource {uid!r}, referenced in run {self.uid!r}, is not in the header of the run "
+            f"in database {self._db.name!r}."
+        )
+
+    def lookup_resource_for_datum(self, datum_id: str) -> Doc:
+        resources = {doc.get("uid"): doc for doc in self.resources()}
+        head, slash, _ = datum_id.rpartition("/")
+        if slash and head in resources:  # datum ids are usually '<resource uid>/<n>'
+            return resources[head]
+        page = self._db.datum.find_one({"datum_id": datum_id}, {"resource": True})
+        if page is None:
+            raise BrokenReference(
+                f"Datum {datum_id!r}, referenced by an event of run {self.uid!r}, is not in "
+                f"database {self._db.name!r}."
+            )
+        return self.resource(page["resource"])
+
+    def datum_pages(
+        self, resource_uid: str, skip: int = 0, limit: int | None = None
+    ) -> Iterator[Doc]:
+        if limit is not None and limit <= 0:
+            return iter(())
+        return _windowed_pages(self._db.datum, "resource", resource_uid, "datum_id", skip, limit)
+
+    def datum_kwargs(self, datum_ids: Sequence[str]) -> list[tuple[Doc, Doc]]:
+        unique = list(dict.fromkeys(datum_ids))
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
+        for offset in range(0, len(unique), BATCH):
+            batch = unique[offset : offset + BATCH]
+            wanted = set(batch)
+            for page in self._db.datum.find({"datum_id": {"$in": batch}}, _PAGE_PROJECTION):
+                columns = page.get("datum_kwargs") or {}
+                for row, datum_id in enumerate(page["datum_id"]):
+                    if datum_id in wanted and datum_id not in found:
+                        kwargs = {key: column[row] for key, column in columns.items()}
+                        found[datum_id] = (page["resource"], kwargs)
+        resources = {doc.get("uid"): doc for doc in self.resources()}
+        result: list[tuple[Doc, Doc]] = []
+        for datum_id in datum_ids:
+            if datum_id not in found:
+                raise BrokenReference(
+                    f"Datum {datum_id!r}, referenced by an event of run {self.uid!r}, is not in "
+                    f"database {self._db.name!r}."
+                )
+            resource_uid, kwargs = found[datum_id]
+            if resource_uid not in resources:
+                self.resource(resource_uid)  # raises BrokenReference naming it
+            result.append((resources[resource_uid], kwargs))
+        return result
+
+    # -- stream resources ----------------------------------------------------------------------
+
+    def stream_resources(self) -> list[Doc]:
+        return self._header_list("stream_resources")
+
+    def stream_datum(self, descriptor_uid: str) -> list[Doc]:
+        cursor = self._db.stream_datum.find({"descriptor": descriptor_uid}, {"_id": False})
+        return list(cursor.sort([("seq_nums.start", 1), ("_id", 1)]))

@@ -1,0 +1,232 @@
+"""The MongoDB "normalized" layout: one Mongo document per bluesky document.
+
+Start, stop, descriptor and event documents live in the metadatastore database
+(``run_start``, ``run_stop``, ``event_descriptor``, ``event``); resources, datum, stream
+resources and stream datum in the asset-registry database. This is what suitcase-mongo's
+``mongo_normalized.Serializer`` writes.
+
+Imported only by the Mongo driver (pymongo is imported lazily).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ...errors import RunNotFound
+from ..base import CatalogStore, Doc, Query, RunStore, Serializer
+from .common import (
+    BATCH,
+    check_layout,
+    open_database,
+    plain_query,
+    query_errors,
+    without_id,
+)
+from .indexes import NORMALIZED_INDEXES, check_indexes, ensure_indexes
+from .normalized_run import NormalizedRun
+from .starts import LISTING_BATCH, StartCache, StopCache, batched
+
+__all__ = ["NormalizedCatalogStore"]
+
+#: Newest first, ties by uid (the order of every listing).
+NEWEST = [("time", -1), ("uid", 1)]
+
+
+def _find_options() -> frozenset[str]:
+    """The keyword options ``Collection.find`` accepts (those of pymongo's Cursor)."""
+    from pymongo.cursor import Cursor
+
+    names = set(inspect.signature(Cursor.__init__).parameters)
+    return frozenset(names - {"self", "collection", "filter"})
+
+
+def _and(clause: dict[str, Any], query: Query) -> dict[str, Any]:
+    """Combine a lookup clause with the catalog's query."""
+    return {"$and": [clause, plain_query(query)]} if query else clause
+
+
+class NormalizedCatalogStore(CatalogStore):
+    """Runs in the normalized MongoDB layout.
+
+    Parameters
+    ----------
+    metadatastore_db, asset_registry_db
+        pymongo/mongomock ``Database`` objects or URIs that include a database name.
+    find_kwargs
+        Options passed to ``run_start.find()`` when listing runs (``limit``, ``hint``, ...).
+    """
+
+    backend_name = "mongo-normalized"
+    supports_writes = True
+    #: Queries go to the server as they are (``Broker.search`` does not pre-compile them).
+    native_queries = True
+
+    def __init__(
+        self,
+        metadatastore_db: Any,
+        asset_registry_db: Any,
+        find_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._connections = [open_database(metadatastore_db, "metadatastore_db")]
+        try:
+            self._connections.append(open_database(asset_registry_db, "asset_registry_db"))
+            self.metadatastore = self._connections[0].database
+            self.assets = self._connections[1].database
+            check_layout(self.metadatastore, "metadatastore_db", "normalized")
+        except BaseException:
+            self.close()
+            raise
+        self.find_kwargs: dict[str, Any] = dict(find_kwargs or {})
+        self._starts = StartCache(
+            f"Several run_start documents in {self.metadatastore.name!r} have uid {{uid}}; "
+            "using the first inserted. Remove the extra ones (a unique index on uid, made by "
+            "ensure_indexes(), prevents this)."
+        )
+        self._stops = StopCache(self.stops)
+
+    def with_find_kwargs(self, find_kwargs: Mapping[str, Any]) -> NormalizedCatalogStore:
+        """Return a store sharing this one's connections with more ``find()`` options."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.find_kwargs = {**self.find_kwargs, **find_kwargs}
+        return new
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _checked_find_kwargs(self) -> dict[str, Any]:
+        unknown = sorted(set(self.find_kwargs) - _find_options())
+        if unknown:
+            raise TypeError(
+                f"Unknown find() option(s) {unknown} given to the mongo-normalized catalog "
+                f"(find_kwargs or search(**kwargs)); valid ones are {sorted(_find_options())}."
+            )
+        return dict(self.find_kwargs)
+
+    def _first(self, filter: dict[str, Any], query: Any, **options: Any) -> Doc | None:
+        with query_errors(query, self.backend_name):
+            for doc in self.metadatastore.run_start.find(filter, **options).limit(1):
+                start = without_id(doc)
+                self._starts.remember(start)
+                return start
+        return None
+
+    def warn_duplicate(self, uid: str) -> None:
+        """Warn (once per uid) that several run_start documents share ``uid``."""
+        self._starts.warn_duplicate(uid)
+
+    # -- CatalogStore -------------------------------------------------------------------------
+
+    def refresh(self, force: bool = False) -> None:
+        # The server is asked on every access; only the caches of starts and stops go stale.
+        if force:
+            self._starts.clear()
+            self._stops.clear()
+
+    def iter_starts(self, query: Query) -> Iterator[Doc]:
+        options = {"sort": NEWEST, "batch_size": BATCH, **self._checked_find_kwargs()}
+        with query_errors(query, self.backend_name):
+            cursor = self.metadatastore.run_start.find(plain_query(query), **options)
+            starts = self._starts.unique(without_id(doc) for doc in cursor)
+            for batch in batched(starts, LISTING_BATCH):
+                # Runs listed together get their stops in one query, once one is wanted.
+                self._stops.listed([start["uid"] for start in batch])
+                yield from batch
+
+    def count(self, query: Query) -> int:
+        options = {k: v for k, v in self._checked_find_kwargs().items() if k in ("skip", "limit")}
+        with query_errors(query, self.backend_name):
+            return self.metadatastore.run_start.count_documents(plain_query(query), **options)
+
+    def get_start(self, uid: str, query: Query) -> Doc | None:
+        with query_errors(query, self.backend_name):
+            found = list(
+                self.metadatastore.run_start.find(_and({"uid": uid}, query)).sort("_id", 1).limit(2)
+            )
+        if not found:
+            return None
+        if len(found) > 1:
+            self.warn_duplicate(uid)
+        start = without_id(found[0])
+        self._starts.remember(start)
+        return start
+
+    def find_uid_prefix(self, prefix: str, query: Query, limit: int = 11) -> list[str]:
+        clause = {"uid": {"$regex": "^" + re.escape(prefix)}}
+        with query_errors(query, self.backend_name):
+            cursor = self.metadatastore.run_start.find(
+                _and(clause, query), projection={"uid": True, "_id": False}, sort=NEWEST
+            ).limit(limit)
+            uids = [doc["uid"] for doc in cursor]
+        return list(dict.fromkeys(uids))
+
+    def find_scan_id(self, scan_id: int, query: Query) -> Doc | None:
+        return self._first(_and({"scan_id": scan_id}, query), query, sort=NEWEST)
+
+    def nth_newest(self, n: int, query: Query) -> Doc | None:
+        return self._first(plain_query(query), query, sort=NEWEST, skip=n)
+
+    def open_run(self, uid: str) -> RunStore:
+        return NormalizedRun(self, uid, self._starts.get(uid))
+
+    def start_of(self, uid: str) -> Doc:
+        """Return the start document of run ``uid`` (``RunNotFound`` if there is none)."""
+        start = self._starts.get(uid) or self.get_start(uid, {})
+        if start is None:
+            raise RunNotFound(
+                f"No run_start document with uid {uid!r} in {self.metadatastore.name!r}."
+            )
+        return start
+
+    def stop_of(self, uid: str) -> Doc | None:
+        """Return the stop document of run ``uid``, or None while it has none."""
+        stop = self._stops.get(uid)
+        if stop is None:
+            cursor = self.metadatastore.run_stop.find({"run_start": uid}, sort=[("_id", 1)])
+            for doc in cursor.limit(1):
+                stop = self._stops.remember(uid, without_id(doc))
+        return stop
+
+    def stops(self, uids: Sequence[str]) -> dict[str, Doc | None]:
+        result: dict[str, Doc | None] = dict.fromkeys(uids)
+        unique = list(dict.fromkeys(uids))
+        for offset in range(0, len(unique), BATCH):
+            batch = unique[offset : offset + BATCH]
+            cursor = self.metadatastore.run_stop.find(
+                {"run_start": {"$in": batch}}, sort=[("_id", 1)]
+            )
+            for doc in cursor:
+                if result.get(doc["run_start"]) is None:
+                    result[doc["run_start"]] = without_id(doc)
+        return result
+
+    def serializer(self) -> Serializer:
+        from .normalized_writer import NormalizedWriter
+
+        return NormalizedWriter(self.metadatastore, self.assets)
+
+    def stats(self) -> Mapping[str, Any]:
+        try:
+            return self.metadatastore.command("dbstats")
+        except NotImplementedError:  # mongomock
+            raise NotImplementedError(
+                "stats() runs the 'dbstats' command, which this database (mongomock) does "
+                "not implement; use a MongoDB server."
+            ) from None
+
+    def _databases(self) -> dict[str, Any]:
+        return {"metadatastore": self.metadatastore, "assets": self.assets}
+
+    def ensure_indexes(self) -> list[str]:
+        """Create the indexes of the normalized layout that are missing; return all names."""
+        return ensure_indexes(self._databases(), NORMALIZED_INDEXES)
+
+    def check_indexes(self) -> list[str]:
+        """Describe the indexes of the normalized layout that are missing."""
+        return check_indexes(self._databases(), NORMALIZED_INDEXES)
+
+    def close(self) -> None:
+        for connection in self._connections:
+            connection.close()

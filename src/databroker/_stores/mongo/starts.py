@@ -1,0 +1,146 @@
+"""What both MongoDB catalog stores do with run-level documents: cache starts and warn on
+duplicates, and keep the stops of listed runs so iterating a catalog costs a few queries per
+batch of runs instead of one per run."""
+
+from __future__ import annotations
+
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+
+from ...errors import DuplicateRunWarning
+from ..base import Doc
+
+__all__ = ["LISTING_BATCH", "StartCache", "StopCache", "batched"]
+
+_MAX_CACHED_STARTS = 1024
+#: Runs per listing batch whose stops are fetched together (kept well below the cache size).
+LISTING_BATCH = 100
+
+
+class StartCache:
+    """A bounded cache of recently seen start documents, and once-per-uid duplicate warnings.
+
+    Parameters
+    ----------
+    duplicate_message
+        Format string for the duplicate warning, with ``{uid}`` in it.
+    """
+
+    def __init__(self, duplicate_message: str) -> None:
+        self._starts: OrderedDict[str, Doc] = OrderedDict()
+        self._warned: set[str] = set()
+        self._duplicate_message = duplicate_message
+
+    def get(self, uid: str) -> Doc | None:
+        """Return the cached start of ``uid``, if any."""
+        return self._starts.get(uid)
+
+    def remember(self, start: Doc) -> Doc:
+        """Cache ``start`` (most recent last) and return it."""
+        uid = start["uid"]
+        self._starts[uid] = start
+        self._starts.move_to_end(uid)
+        while len(self._starts) > _MAX_CACHED_STARTS:
+            self._starts.popitem(last=False)
+        return start
+
+    def clear(self) -> None:
+        """Forget every cached start (the server may have changed)."""
+        self._starts.clear()
+
+    def warn_duplicate(self, uid: str) -> None:
+        """Warn, once per uid, that several stored starts share ``uid``."""
+        if uid in self._warned:
+            return
+        self._warned.add(uid)
+        warnings.warn(
+            self._duplicate_message.format(uid=repr(uid)), DuplicateRunWarning, stacklevel=4
+        )
+
+    def unique(self, starts: Iterable[Doc | None]) -> Iterator[Doc]:
+        """Yield each start once (first stored wins, later copies warn), caching each."""
+        seen: set[str] = set()
+        for start in starts:
+            if start is None:
+                continue
+            uid = str(start.get("uid"))
+            if uid in seen:
+                self.warn_duplicate(uid)
+                continue
+            seen.add(uid)
+            yield self.remember(start)
+
+
+def batched(items: Iterable[Doc], size: int) -> Iterator[list[Doc]]:
+    """Yield lists of ``size`` consecutive items (the last one may be shorter)."""
+    batch: list[Doc] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class StopCache:
+    """A bounded cache of stop documents, filled a listing batch at a time.
+
+    A listing announces each batch of run uids it yields (:meth:`listed`); the first time the
+    stop of one of them is wanted, one query fetches the stops of the whole batch. Only stops
+    that exist are kept: a run without one may still end, so it is asked for again later.
+
+    Parameters
+    ----------
+    fetch
+        ``uids -> {uid: stop or None}`` in as few queries as possible; None when stops only
+        arrive through :meth:`remember`.
+    """
+
+    def __init__(self, fetch: Callable[[Sequence[str]], Mapping[str, Doc | None]] | None) -> None:
+        self._fetch = fetch
+        self._stops: OrderedDict[str, Doc] = OrderedDict()
+        # uid -> the batch it was listed in, until that batch's stops are fetched
+        self._pending: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+
+    def listed(self, uids: Sequence[str]) -> None:
+        """Note that these runs were just listed together (their stops may be wanted soon)."""
+        if self._fetch is None:
+            return
+        batch = tuple(uids)
+        for uid in batch:
+            self._pending[uid] = batch
+            self._pending.move_to_end(uid)
+        while len(self._pending) > _MAX_CACHED_STARTS:
+            self._pending.popitem(last=False)
+
+    def remember(self, uid: str, stop: Doc) -> Doc:
+        """Cache the stop of run ``uid`` (most recent last) and return it."""
+        self._stops[uid] = stop
+        self._stops.move_to_end(uid)
+        while len(self._stops) > _MAX_CACHED_STARTS:
+            self._stops.popitem(last=False)
+        return stop
+
+    def get(self, uid: str) -> Doc | None:
+        """Return the known stop of ``uid``, fetching its listing batch first if it has one.
+
+        None means "not known": the caller asks the database for this run alone.
+        """
+        stop = self._stops.get(uid)
+        batch = self._pending.get(uid)
+        if stop is not None or batch is None or self._fetch is None:
+            return stop
+        for member in batch:
+            self._pending.pop(member, None)
+        wanted = [member for member in batch if member not in self._stops]
+        for member, found in self._fetch(wanted).items():
+            if found is not None:
+                self.remember(member, found)
+        return self._stops.get(uid)
+
+    def clear(self) -> None:
+        """Forget every cached stop and listing batch (the server may have changed)."""
+        self._stops.clear()
+        self._pending.clear()
