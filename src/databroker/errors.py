@@ -23,11 +23,13 @@ __all__ = [
     "HandlerError",
     "HandlerImportError",
     "HandlerPluginWarning",
+    "InvalidArgument",
     "InvalidDocument",
     "InvalidQuery",
     "InvalidTimeError",
     "NonExistentTimeError",
     "NotMutable",
+    "NotSupported",
     "RunIndexError",
     "RunNotFound",
     "ServerUnreachable",
@@ -85,6 +87,10 @@ class UnsupportedQuery(DatabrokerError, NotImplementedError):
     """A query uses an operator this backend cannot evaluate."""
 
 
+class InvalidArgument(DatabrokerError, TypeError):
+    """A function or driver got an argument it does not take (the message names the valid ones)."""
+
+
 class InvalidDocument(DatabrokerError, ValueError):
     """A document handed to a writer lacks a field it needs or has an unknown name."""
 
@@ -93,8 +99,12 @@ class DuplicateUniqueID(DatabrokerError, ValueError):
     """A uid is reused with different content."""
 
 
-class WriteNotSupported(DatabrokerError, RuntimeError):
-    """The catalog has no writer."""
+class NotSupported(DatabrokerError, NotImplementedError):
+    """The backend does not offer this capability (see ``CatalogStore.supports_*``)."""
+
+
+class WriteNotSupported(NotSupported):
+    """The catalog has no writer (still a ``RuntimeError``, as ``NotImplementedError`` is)."""
 
 
 class CatalogPathNotFound(DatabrokerError, FileNotFoundError):
@@ -102,7 +112,19 @@ class CatalogPathNotFound(DatabrokerError, FileNotFoundError):
 
 
 class CorruptFileError(DatabrokerError, ValueError):
-    """Undecodable data inside a JSONL or msgpack file."""
+    """Undecodable data inside a JSONL or msgpack file.
+
+    Attributes ``path``, ``line`` (JSONL line number, or None) and ``offset`` (byte offset)
+    say where.
+    """
+
+    def __init__(
+        self, message: str, *, path: str = "", line: int | None = None, offset: int = 0
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.offset = offset
 
 
 class BrokenReference(_KeyErrorMessage):

@@ -10,7 +10,7 @@ __all__ = ["MongoCatalog"]
 
 
 class MongoCatalog(Broker):
-    """Base of the MongoDB drivers; ``_store`` has ``ensure_indexes``/``check_indexes``."""
+    """Base of the MongoDB drivers (their stores declare ``supports_indexes``)."""
 
     def _open(self, store: Any, **broker_kwargs: Any) -> None:
         """Initialise the catalog over ``store``, closing the store if that fails."""
@@ -26,8 +26,8 @@ class MongoCatalog(Broker):
         Idempotent and never drops an index; an existing index with the same key pattern
         counts as present. A unique index blocked by duplicates gives a warning.
         """
-        return self._store.ensure_indexes()  # type: ignore[attr-defined]
+        return self._store.ensure_indexes()
 
     def check_indexes(self) -> list[str]:
         """Return descriptions of the recommended indexes that are missing (empty: none)."""
-        return self._store.check_indexes()  # type: ignore[attr-defined]
+        return self._store.check_indexes()

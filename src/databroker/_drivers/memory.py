@@ -28,8 +28,9 @@ class BlueskyInMemoryCatalog(Broker):
         transforms: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        self._memory = MemoryCatalogStore()
         super().__init__(
-            MemoryCatalogStore(),
+            self._memory,
             handler_registry=handler_registry,
             root_map=root_map,
             filler_class=filler_class,
@@ -55,4 +56,4 @@ class BlueskyInMemoryCatalog(Broker):
 
             if not compile_query(self._query)(start_doc):
                 return
-        self._store.upsert(start_doc, stop_doc, gen_func, gen_args, gen_kwargs)  # type: ignore[attr-defined]
+        self._memory.upsert(start_doc, stop_doc, gen_func, gen_args, gen_kwargs)

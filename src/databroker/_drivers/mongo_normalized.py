@@ -7,7 +7,6 @@ from typing import Any
 
 import event_model
 
-from .._intake.broker import Broker
 from .._stores.mongo.normalized import NormalizedCatalogStore
 from ._mongo import MongoCatalog
 
@@ -55,25 +54,3 @@ class BlueskyMongoCatalog(MongoCatalog):
             query=query,
             **kwargs,
         )
-
-    def search(self, query: Any, **kwargs: Any) -> Broker:
-        """Return a catalog of the runs matching ``query`` and this catalog's query.
-
-        Parameters
-        ----------
-        query
-            A MongoDB query on start documents (dict or ``databroker.queries.Query``), or a
-            string for full-text search.
-        **kwargs
-            Options for ``run_start.find()`` (``limit``, ``hint``, ...), added to this
-            catalog's; an unknown option raises ``TypeError`` when the result is iterated.
-        """
-        if not kwargs:
-            return super().search(query)
-        parent_store = self._store
-        # The base class clones with self._store: hand it the store with the extra options.
-        self._store = parent_store.with_find_kwargs(kwargs)
-        try:
-            return super().search(query)
-        finally:
-            self._store = parent_store

@@ -86,7 +86,7 @@ class Broker(Catalog):
         self._catalog_entry = entry
         self._v1: Any = None
         kwargs.pop("CATALOG_DIR", None)
-        kwargs.setdefault("ttl", getattr(store, "ttl", 1.0))
+        kwargs.setdefault("ttl", store.ttl)
         self._entries_map = RunEntries(
             store, self._query, self._make_entry, describe=f"{type(self).__name__}"
         )
@@ -204,6 +204,10 @@ class Broker(Catalog):
         query
             A Mongo-style mapping on start documents, a ``databroker.queries.Query``, or a
             string (full-text search).
+        **kwargs
+            Options for the database's ``find()`` (``limit``, ``hint``, ...), on catalogs
+            whose storage takes them (the normalized MongoDB layout); added to this
+            catalog's. Elsewhere a keyword argument raises ``TypeError``.
         """
         if isinstance(query, str):
             from .._query.objects import TextQuery
@@ -214,27 +218,23 @@ class Broker(Catalog):
                 f"A query must be a mapping (dict or databroker.queries.Query) or a string, "
                 f"not {type(query).__name__}: {query!r}."
             )
-        if kwargs:
-            raise TypeError(
-                f"search() of {type(self).__name__} takes no keyword arguments; got "
-                f"{sorted(kwargs)}."
-            )
+        store = self._store.with_find_kwargs(kwargs) if kwargs else self._store
         query = dict(query)
-        from .._query.matcher import compile_query
+        if not store.native_queries:
+            from .._query.matcher import compile_query
 
-        if not getattr(self._store, "native_queries", False):
             compile_query(query)  # a malformed query fails here, not at first use
         combined = {"$and": [self._query, query]} if self._query else query
         # Building the clone reloads it (intake calls _load), which rescans the store once.
-        return self._clone(combined, name="search results")
+        return self._clone(combined, store, name="search results")
 
-    def _clone(self, query: Mapping[str, Any], **overrides: Any) -> Broker:
+    def _clone(self, query: Mapping[str, Any], store: CatalogStore, **overrides: Any) -> Broker:
         cls = type(self)
         init_kwargs = {**self._captured_init_kwargs, "query": query}
         new = cls.__new__(cls, *self._captured_init_args, **init_kwargs)
         Broker.__init__(
             new,
-            self._store,
+            store,
             handler_registry=self._handler_registry,
             root_map=self.root_map,
             filler_class=self._filler_class,

@@ -102,10 +102,23 @@ class CatalogStore(ABC):
     Every method that lists runs orders them newest first by start ``time``, ties by uid.
     """
 
-    #: Whether :meth:`serializer` can return a writer.
-    supports_writes: bool = False
     #: A short name used in error messages (``'msgpack'``, ``'memory'``, ...).
     backend_name: str = "store"
+    #: Seconds a catalog over this store may reuse its listing before asking again.
+    ttl: float = 1.0
+
+    # -- declared capabilities: callers test these, never probe with getattr -------------
+    #: :meth:`serializer` returns a writer.
+    supports_writes: bool = False
+    #: The store evaluates queries itself (server-side); otherwise they are compiled and
+    #: evaluated in process by ``databroker._query.matcher``.
+    native_queries: bool = False
+    #: :meth:`ensure_indexes` and :meth:`check_indexes` manage database indexes.
+    supports_indexes: bool = False
+    #: :meth:`stats` returns storage statistics.
+    supports_stats: bool = False
+    #: Readers may block until new runs or documents arrive (live data).
+    supports_waiting: bool = False
 
     def refresh(self, force: bool = False) -> None:
         """Pick up runs added or removed since the last look (no-op for live databases).
@@ -152,10 +165,31 @@ class CatalogStore(ABC):
         raise WriteNotSupported(f"The {self.backend_name} catalog has no writer.")
 
     def stats(self) -> Mapping[str, Any]:
-        """Return storage statistics (databases only)."""
-        raise NotImplementedError(
-            f"stats() is available for MongoDB catalogs only, not for {self.backend_name}."
+        """Return storage statistics (when :attr:`supports_stats`)."""
+        raise self.not_supported("stats()", "is available for MongoDB catalogs only")
+
+    def ensure_indexes(self) -> list[str]:
+        """Create the recommended indexes that are missing; return every index name."""
+        raise self.not_supported("ensure_indexes()", "applies to MongoDB catalogs only")
+
+    def check_indexes(self) -> list[str]:
+        """Describe the recommended indexes that are missing (empty: none)."""
+        raise self.not_supported("check_indexes()", "applies to MongoDB catalogs only")
+
+    def with_find_kwargs(self, find_kwargs: Mapping[str, Any]) -> CatalogStore:
+        """Return a store sharing this one's data whose listings pass ``find_kwargs`` on."""
+        from ..errors import InvalidArgument
+
+        raise InvalidArgument(
+            f"search() of the {self.backend_name} catalog takes no keyword arguments; got "
+            f"{sorted(find_kwargs)}."
         )
+
+    def not_supported(self, what: str, why: str) -> Exception:
+        """Return the :class:`~databroker.errors.NotSupported` error for ``what``."""
+        from ..errors import NotSupported
+
+        return NotSupported(f"{what} {why}, not for the {self.backend_name} catalog.")
 
     def close(self) -> None:
         """Release connections or file handles this store opened."""

@@ -182,14 +182,13 @@ def _decode_line(line: bytes, path: StrPath, line_number: int, offset: int) -> t
 
 def _corrupt(path: StrPath, line_number: int, offset: int, reason: str) -> CorruptFileError:
     where = f"line {line_number}" if line_number else f"the line at byte {offset}"
-    error = CorruptFileError(
+    return CorruptFileError(
         f"{os.fspath(path)!s}, {where}: {reason}. Each line must be a JSON array "
-        '["<document name>", {...}]; repair or remove that line.'
+        '["<document name>", {...}]; repair or remove that line.',
+        path=os.fspath(path),
+        line=line_number or None,
+        offset=offset,
     )
-    error.path = os.fspath(path)  # type: ignore[attr-defined]
-    error.line = line_number or None  # type: ignore[attr-defined]
-    error.offset = offset  # type: ignore[attr-defined]
-    return error
 
 
 def dumps_line(name: str, doc: Mapping[str, Any]) -> bytes:

@@ -189,15 +189,13 @@ def iter_documents(path: StrPath, offset: int = 0) -> Iterator[tuple[int, str, d
 
 
 def _corrupt(path: StrPath, offset: int, reason: str) -> CorruptFileError:
-    error = CorruptFileError(
+    return CorruptFileError(
         f"{os.fspath(path)!s}, byte offset {offset}: the msgpack data there does not decode "
         f"to a [name, document] pair ({reason}). The file is damaged from that byte on; "
-        "truncate it there to keep the documents before it."
+        "truncate it there to keep the documents before it.",
+        path=os.fspath(path),
+        offset=offset,
     )
-    error.path = os.fspath(path)  # type: ignore[attr-defined]
-    error.offset = offset  # type: ignore[attr-defined]
-    error.line = None  # type: ignore[attr-defined]
-    return error
 
 
 def packb(name: str, doc: Mapping[str, Any]) -> bytes:

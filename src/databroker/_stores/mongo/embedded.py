@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ...errors import RunNotFound
+from ...errors import NotSupported, RunNotFound
 from ..base import CatalogStore, Doc, Query, RunStore, Serializer
 from .common import (
     BATCH,
@@ -54,6 +54,8 @@ class EmbeddedCatalogStore(CatalogStore):
     supports_writes = True
     #: Queries go to the server (rewritten), so ``Broker.search`` does not pre-compile them.
     native_queries = True
+    supports_indexes = True
+    supports_stats = True
 
     def __init__(self, datastore_db: Any) -> None:
         self._connection = open_database(datastore_db, "datastore_db")
@@ -174,7 +176,7 @@ class EmbeddedCatalogStore(CatalogStore):
         try:
             return self.database.command("dbstats")
         except NotImplementedError:  # mongomock
-            raise NotImplementedError(
+            raise NotSupported(
                 "stats() runs the 'dbstats' command, which this database (mongomock) does "
                 "not implement; use a MongoDB server."
             ) from None

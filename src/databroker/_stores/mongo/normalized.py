@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ...errors import RunNotFound
+from ...errors import NotSupported, RunNotFound
 from ..base import CatalogStore, Doc, Query, RunStore, Serializer
 from .common import (
     BATCH,
@@ -63,6 +63,8 @@ class NormalizedCatalogStore(CatalogStore):
     supports_writes = True
     #: Queries go to the server as they are (``Broker.search`` does not pre-compile them).
     native_queries = True
+    supports_indexes = True
+    supports_stats = True
 
     def __init__(
         self,
@@ -211,7 +213,7 @@ class NormalizedCatalogStore(CatalogStore):
         try:
             return self.metadatastore.command("dbstats")
         except NotImplementedError:  # mongomock
-            raise NotImplementedError(
+            raise NotSupported(
                 "stats() runs the 'dbstats' command, which this database (mongomock) does "
                 "not implement; use a MongoDB server."
             ) from None
