@@ -30,8 +30,16 @@ _LAZY = {
 
 __all__ = sorted([*_LAZY, "__version__"])
 
+#: Public submodules, importable as attributes (``databroker.v2.Broker``) on first use.
+_SUBMODULES = frozenset(
+    ["core", "discovery", "errors", "handlers", "in_memory", "pivot", "projector", "queries"]
+    + ["utils", "v1", "v2"]
+)
+
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"databroker.{name}")
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'databroker' has no attribute {name!r}")

@@ -177,7 +177,7 @@ def test_intake_yaml_catalog(tmp_path: Path) -> None:
     opened = intake.open_catalog(str(yaml_path))["local"]
     assert isinstance(opened, BlueskyMsgpackCatalog)
     assert opened[uid].primary.read()["det"].shape == (2,)
-    resolved = opened._resolved_root_map()
+    resolved = opened.read_context.resolved_root_map()
     assert resolved == {"/old/root": str(tmp_path / "files")}
 
 

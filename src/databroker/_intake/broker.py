@@ -9,6 +9,7 @@ import event_model
 from intake.catalog import Catalog
 
 from .._fill.imports import import_object
+from .._runs import ReadContext
 from .._stores.base import CatalogStore, Doc, Serializer
 from ..errors import InvalidQuery
 from .entry import Entry, make_entry
@@ -68,20 +69,13 @@ class Broker(Catalog):
         entry: Any = None,
         **kwargs: Any,
     ) -> None:
-        from .._fill import discover_handlers, parse_handler_registry
-        from .._runs.transforms import parse_transforms
-
         self._store = store
         self._query = dict(query or {})
-        self._transforms_arg = transforms
-        parse_transforms(transforms)  # fail early on a bad argument
-        if handler_registry is None:
-            self._handler_registry = discover_handlers()
-        else:
-            self._handler_registry = parse_handler_registry(handler_registry)
-        self.root_map: dict[str, str] = root_map if root_map is not None else {}
-        self._filler_class = (
-            import_object(filler_class) if isinstance(filler_class, str) else filler_class
+        self.read_context = ReadContext(
+            handler_registry=handler_registry,
+            root_map=root_map,
+            filler_class=filler_class,
+            transforms=transforms,
         )
         self._catalog_entry = entry
         self._v1: Any = None
@@ -93,7 +87,8 @@ class Broker(Catalog):
         super().__init__(**kwargs)
         if self.name is None:  # fall back to the class attribute (the driver's name)
             del self.name
-        self._resolved_root_map()  # fail early on a relative root without catalog_dir
+        self.read_context.catalog_dir = self.metadata.get("catalog_dir") or None
+        self.read_context.resolved_root_map()  # fail early on a relative root without a dir
 
     # -- intake plumbing ------------------------------------------------------------------
 
@@ -119,45 +114,24 @@ class Broker(Catalog):
 
     # -- runs -----------------------------------------------------------------------------
 
-    def _resolved_root_map(self) -> dict[str, str]:
-        from .._fill import resolve_root_map
+    @property
+    def root_map(self) -> dict[str, str]:
+        """``{stored root: local root}`` applied to external files (edits apply at once)."""
+        return self.read_context.root_map
 
-        return resolve_root_map(self.root_map, self.metadata.get("catalog_dir") or None)
-
-    def _get_filler(self, **kwargs: Any) -> Any:
-        from .._fill import make_filler
-
-        return make_filler(
-            self._filler_class,
-            self._handler_registry,
-            self._resolved_root_map(),
-            kwargs.get("coerce", "force_numpy"),
-        )
+    @root_map.setter
+    def root_map(self, value: dict[str, str]) -> None:
+        self.read_context.root_map = value
 
     def _make_entry(self, start: Doc) -> Entry:
         from .run import BlueskyRun
 
-        run = self._store.open_run(start["uid"])
-        args = {
-            "get_run_start": run.start,
-            "get_run_stop": run.stop,
-            "get_event_descriptors": run.descriptors,
-            "get_event_pages": run.event_pages,
-            "get_event_count": run.event_count,
-            "get_resource": run.resource,
-            "get_resources": run.resources,
-            "lookup_resource_for_datum": run.lookup_resource_for_datum,
-            "get_datum_pages": run.datum_pages,
-            "get_stream_resources": run.stream_resources,
-            "get_stream_datum": run.stream_datum,
-            "get_filler": self._get_filler,
-            "transforms": self._transforms_arg,
-        }
+        reader = self.read_context.open_run(self._store, start["uid"])
         return make_entry(
             start["uid"],
             f"Run {start['uid']}",
             BlueskyRun,
-            args,
+            {"reader": reader},
             self,
         )
 
@@ -232,13 +206,14 @@ class Broker(Catalog):
         cls = type(self)
         init_kwargs = {**self._captured_init_kwargs, "query": query}
         new = cls.__new__(cls, *self._captured_init_args, **init_kwargs)
+        context = self.read_context
         Broker.__init__(
             new,
             store,
-            handler_registry=self._handler_registry,
-            root_map=self.root_map,
-            filler_class=self._filler_class,
-            transforms=self._transforms_arg,
+            handler_registry=context.handler_registry,
+            root_map=context.root_map,
+            filler_class=context.filler_class,
+            transforms=context.transforms_arg,
             query=query,
             metadata=dict(self.metadata),
             ttl=self.ttl,
@@ -286,22 +261,22 @@ class Broker(Catalog):
         """Bind ``spec`` to ``handler``; a different existing binding needs ``overwrite``."""
         if isinstance(handler, str):
             handler = import_object(handler)
-        existing = self._handler_registry.get(spec)
+        existing = self.read_context.handler_registry.get(spec)
         if existing is not None and existing is not handler and not overwrite:
             raise event_model.DuplicateHandler(
                 f"There is already a handler registered for the spec {spec!r}. "
                 "Use overwrite=True to deregister the original."
             )
-        self._handler_registry[spec] = handler
+        self.read_context.handler_registry[spec] = handler
 
     def deregister_handler(self, spec: str) -> None:
         """Remove the handler bound to ``spec`` (unknown specs are ignored)."""
-        self._handler_registry.pop(spec, None)
+        self.read_context.handler_registry.pop(spec, None)
 
     @property
     def handler_registry(self) -> dict[str, Any]:
         """The live ``{spec: handler}`` mapping."""
-        return self._handler_registry
+        return self.read_context.handler_registry
 
     def _get_serializer(self) -> Serializer:
         return self._store.serializer()

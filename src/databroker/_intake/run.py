@@ -9,15 +9,36 @@ from typing import Any
 
 from intake.catalog import Catalog
 
-from .._runs.ordering import iter_run_documents
+from .._runs.reader import RunReader
 from .._runs.transforms import parse_transforms
-from .._runs.view import RunView
 from .._stores.callables import store_from_callables
+from ..errors import InvalidArgument
 from .entry import make_entry
 
 __all__ = ["BlueskyRun"]
 
-_FILL_COERCION = {"yes": "force_numpy", "delayed": "delayed"}
+_REQUIRED_CALLABLES = (
+    "get_run_start",
+    "get_run_stop",
+    "get_event_descriptors",
+    "get_event_pages",
+    "get_event_count",
+    "get_resource",
+    "get_resources",
+    "lookup_resource_for_datum",
+    "get_datum_pages",
+)
+
+
+def _reader_from_callables(
+    get_filler: Callable[..., Any] | None, transforms: Any, **callables: Any
+) -> RunReader:
+    """Build the reader of a run given by the documented keyword callables."""
+    missing = [name for name in _REQUIRED_CALLABLES if callables[name] is None]
+    if get_filler is None or missing:
+        missing += [] if get_filler else ["get_filler"]
+        raise InvalidArgument(f"BlueskyRun() needs the keyword callables {missing} (or reader=).")
+    return RunReader(store_from_callables(**callables), get_filler, parse_transforms(transforms))
 
 
 def _format_time(value: float | None) -> str:
@@ -41,37 +62,43 @@ class BlueskyRun(Catalog):
 
     def __init__(
         self,
-        get_run_start: Callable[[], Any],
-        get_run_stop: Callable[[], Any],
-        get_event_descriptors: Callable[[], Any],
-        get_event_pages: Callable[..., Any],
-        get_event_count: Callable[[str], int],
-        get_resource: Callable[[str], Any],
-        get_resources: Callable[[], Any],
-        lookup_resource_for_datum: Callable[[str], Any],
-        get_datum_pages: Callable[..., Any],
-        get_filler: Callable[..., Any],
+        get_run_start: Callable[[], Any] | None = None,
+        get_run_stop: Callable[[], Any] | None = None,
+        get_event_descriptors: Callable[[], Any] | None = None,
+        get_event_pages: Callable[..., Any] | None = None,
+        get_event_count: Callable[[str], int] | None = None,
+        get_resource: Callable[[str], Any] | None = None,
+        get_resources: Callable[[], Any] | None = None,
+        lookup_resource_for_datum: Callable[[str], Any] | None = None,
+        get_datum_pages: Callable[..., Any] | None = None,
+        get_filler: Callable[..., Any] | None = None,
         entry: Any = None,
         transforms: Any = None,
         get_stream_resources: Callable[[], Any] | None = None,
         get_stream_datum: Callable[[str], Any] | None = None,
+        *,
+        reader: RunReader | None = None,
         **kwargs: Any,
     ) -> None:
-        store = store_from_callables(
-            get_run_start=get_run_start,
-            get_run_stop=get_run_stop,
-            get_event_descriptors=get_event_descriptors,
-            get_event_pages=get_event_pages,
-            get_event_count=get_event_count,
-            get_resource=get_resource,
-            get_resources=get_resources,
-            lookup_resource_for_datum=lookup_resource_for_datum,
-            get_datum_pages=get_datum_pages,
-            get_stream_resources=get_stream_resources,
-            get_stream_datum=get_stream_datum,
-        )
-        self._view = RunView(store, parse_transforms(transforms))
-        self._get_filler = get_filler
+        if reader is None:
+            reader = _reader_from_callables(
+                get_filler,
+                transforms,
+                get_run_start=get_run_start,
+                get_run_stop=get_run_stop,
+                get_event_descriptors=get_event_descriptors,
+                get_event_pages=get_event_pages,
+                get_event_count=get_event_count,
+                get_resource=get_resource,
+                get_resources=get_resources,
+                lookup_resource_for_datum=lookup_resource_for_datum,
+                get_datum_pages=get_datum_pages,
+                get_stream_resources=get_stream_resources,
+                get_stream_datum=get_stream_datum,
+            )
+        #: The intake-free reader of this run (``databroker._runs.RunReader``).
+        self.reader = reader
+        self._view = reader.view
         self._run_entry = entry
         # None until the streams are first asked for: listing runs must not read descriptors.
         self._stream_names: list[str] | None = None
@@ -135,7 +162,7 @@ class BlueskyRun(Catalog):
                 name,
                 f"Stream {name!r} of run {self.uid}",
                 BlueskyEventStream,
-                {"stream_name": name, "run_view": self._view, "get_filler": self._get_filler},
+                {"stream_name": name, "reader": self.reader},
                 self,
             )
         self._stream_entries = entries
@@ -173,22 +200,7 @@ class BlueskyRun(Catalog):
             Merge events of all streams in time order (pages split only where needed);
             if False, pages come out whole, ordered by their first event's time.
         """
-        if fill not in ("yes", "no", "delayed"):
-            raise ValueError(f"fill must be one of 'yes', 'no', 'delayed', not {fill!r}.")
-        documents = iter_run_documents(self._view, strict_order=strict_order)
-        if fill == "no":
-            yield from documents
-            return
-        from .._documents.classes import wrap
-
-        filler = self._get_filler(coerce=_FILL_COERCION[fill])
-        with filler:
-            for name, doc in documents:
-                if name in ("stream_resource", "stream_datum"):
-                    yield name, doc
-                    continue
-                filled_name, filled = filler(name, doc)
-                yield filled_name, wrap(filled_name, filled)
+        return self.reader.documents(fill=fill, strict_order=strict_order)
 
     def canonical(self, *, fill: str, strict_order: bool = True) -> Iterator[tuple[str, Any]]:
         """Deprecated alias of :meth:`documents`."""
@@ -222,13 +234,7 @@ class BlueskyRun(Catalog):
 
     def get_file_list(self, resource: Any) -> list[str]:
         """Return the paths (after root_map) of the files of a Resource or StreamResource."""
-        from .stream import external_loader
-
-        loader = external_loader(self._view, self._get_filler)
-        try:
-            return loader.get_file_list(resource)
-        finally:
-            loader.close()
+        return self.reader.file_list(resource)
 
     def check_external_files(self, *, print_report: bool = True) -> list[Any]:
         """Report, for every Resource and StreamResource of the run, the resolved path after
@@ -243,16 +249,9 @@ class BlueskyRun(Catalog):
         -------
         list of ``databroker._fill.diagnostics.ExternalFileReport``
         """
-        from .._fill.diagnostics import format_reports, report_external_file
-        from .stream import external_loader
+        from .._fill.diagnostics import format_reports
 
-        filler = self._get_filler(coerce="force_numpy")
-        loader = external_loader(self._view, self._get_filler)
-        try:
-            documents = [*self._view.resources(), *self._view.stream_resources()]
-            reports = [report_external_file(doc, filler.root_map, loader) for doc in documents]
-        finally:
-            loader.close()
+        reports = self.reader.external_file_reports()
         if print_report:
             print(format_reports(reports))
         return reports

@@ -7,28 +7,13 @@ from typing import Any
 
 import event_model
 
-from .._fill.imports import import_object
+from .._runs import ReadContext, RunReader
+from .._runs.transforms import parse_transforms
 from .._stores.memory import run_from_documents
 from .._stores.run_documents import RunDocuments
 from .run import BlueskyRun
 
 __all__ = ["BlueskyRunFromGenerator", "SingleRunCache"]
-
-
-def _run_kwargs(store: RunDocuments) -> dict[str, Any]:
-    return {
-        "get_run_start": store.start,
-        "get_run_stop": store.stop,
-        "get_event_descriptors": store.descriptors,
-        "get_event_pages": store.event_pages,
-        "get_event_count": store.event_count,
-        "get_resource": store.resource,
-        "get_resources": store.resources,
-        "lookup_resource_for_datum": store.lookup_resource_for_datum,
-        "get_datum_pages": store.datum_pages,
-        "get_stream_resources": store.stream_resources,
-        "get_stream_datum": store.stream_datum,
-    }
 
 
 class BlueskyRunFromGenerator(BlueskyRun):
@@ -48,9 +33,8 @@ class BlueskyRunFromGenerator(BlueskyRun):
         **kwargs: Any,
     ) -> None:
         store = run_from_documents(gen_func(*gen_args, **gen_kwargs), source="generator")
-        super().__init__(
-            **_run_kwargs(store), get_filler=get_filler, transforms=transforms, **kwargs
-        )
+        reader = RunReader(store, get_filler, parse_transforms(transforms))
+        super().__init__(reader=reader, **kwargs)
 
 
 class SingleRunCache:
@@ -67,19 +51,12 @@ class SingleRunCache:
         filler_class: Any = event_model.Filler,
         transforms: Any = None,
     ) -> None:
-        from .._fill import discover_handlers, make_filler, parse_handler_registry
-
-        registry = (
-            discover_handlers()
-            if handler_registry is None
-            else parse_handler_registry(handler_registry)
+        self._context = ReadContext(
+            handler_registry=handler_registry,
+            root_map=dict(root_map or {}),
+            filler_class=filler_class,
+            transforms=transforms,
         )
-        if isinstance(filler_class, str):
-            filler_class = import_object(filler_class)
-        self._get_filler = lambda coerce="force_numpy", **_: make_filler(
-            filler_class, registry, dict(root_map or {}), coerce
-        )
-        self._transforms = transforms
         self._store: RunDocuments | None = None
         self._run: BlueskyRun | None = None
 
@@ -108,11 +85,7 @@ class SingleRunCache:
         if self._store is None or self._store.stop() is None:
             return None
         if self._run is None:
-            self._run = BlueskyRun(
-                **_run_kwargs(self._store),
-                get_filler=self._get_filler,
-                transforms=self._transforms,
-            )
+            self._run = BlueskyRun(reader=self._context.reader(self._store))
         return self._run
 
     def __repr__(self) -> str:

@@ -2,44 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from intake.catalog import Catalog
 from intake.source.base import DataSource, Schema
 
-from .._runs.view import RunView
+from .._runs.reader import RunReader
 from .entry import make_entry
 
-__all__ = ["BlueskyConfigSource", "BlueskyEventStream", "external_loader"]
+__all__ = ["BlueskyConfigSource", "BlueskyEventStream"]
 
-_FILL_COERCION = {"yes": "force_numpy", "delayed": "delayed"}
 _AUTO_PARTITION_SIZE = 5
-
-
-def external_loader(run_view: RunView, get_filler: Callable[..., Any]) -> Any:
-    """Return an ``ExternalLoader`` using the handlers and root_map of the run's Filler."""
-    from .._fill import ExternalLoader
-
-    filler = get_filler(coerce="force_numpy")
-    return ExternalLoader(
-        run=run_view,
-        handler_registry=filler.handler_registry,
-        root_map=filler.root_map,
-        run_uid=run_view.uid,
-    )
-
-
-def _stream_data(run_view: RunView, stream_name: str, get_filler: Callable[..., Any]) -> Any:
-    """Collect what the assembly layer needs to build this stream's datasets."""
-    from .._assemble import StreamData
-
-    return StreamData(
-        name=stream_name,
-        run=run_view,
-        descriptors=run_view.stream_descriptors(stream_name),
-        loader=external_loader(run_view, get_filler),
-    )
 
 
 class BlueskyEventStream(DataSource):
@@ -49,10 +23,8 @@ class BlueskyEventStream(DataSource):
     ----------
     stream_name
         The stream's name (``'primary'``, ``'baseline'``, ...).
-    run_view
-        The run the stream belongs to.
-    get_filler
-        Builds the run's Filler (its handler registry and root_map are used for external data).
+    reader
+        The run the stream belongs to (its Filler's handlers and root_map load external data).
     include, exclude
         Keep only / drop these fields (not both).
     """
@@ -65,8 +37,7 @@ class BlueskyEventStream(DataSource):
     def __init__(
         self,
         stream_name: str,
-        run_view: RunView,
-        get_filler: Callable[..., Any],
+        reader: RunReader,
         include: Sequence[str] | None = None,
         exclude: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
@@ -76,8 +47,7 @@ class BlueskyEventStream(DataSource):
         if include is not None and exclude is not None:
             raise ValueError("Pass include= or exclude=, not both.")
         self._stream_name = stream_name
-        self._run_view = run_view
-        self._get_filler = get_filler
+        self._reader = reader
         self._include = list(include) if include is not None else None
         self._exclude = list(exclude) if exclude is not None else None
         self._stream_entry = entry
@@ -94,9 +64,9 @@ class BlueskyEventStream(DataSource):
         Dataset's ``dims``, ``data_vars``, ``coords`` and ``attrs``."""
         return {
             **self._extra_metadata,
-            "start": self._run_view.start(),
-            "stop": self._run_view.stop(),
-            "descriptors": self._run_view.stream_descriptors(self._stream_name),
+            "start": self._reader.start(),
+            "stop": self._reader.stop(),
+            "descriptors": self._reader.stream_descriptors(self._stream_name),
             **self._described,
         }
 
@@ -122,10 +92,9 @@ class BlueskyEventStream(DataSource):
     # -- data -----------------------------------------------------------------------------
 
     def _build(self, *, lazy: bool) -> Any:
-        from .._assemble import build_dataset
-
-        data = _stream_data(self._run_view, self._stream_name, self._get_filler)
-        return build_dataset(data, include=self._include, exclude=self._exclude, lazy=lazy)
+        return self._reader.read_stream(
+            self._stream_name, include=self._include, exclude=self._exclude, lazy=lazy
+        )
 
     def read(self) -> Any:
         """Return the stream as a numpy-backed ``xarray.Dataset``."""
@@ -146,10 +115,9 @@ class BlueskyEventStream(DataSource):
     @property
     def timestamps(self) -> Any:
         """A Dataset of the events' timestamps: one float64 variable per field on ``time``."""
-        from .._assemble import build_timestamps
-
-        data = _stream_data(self._run_view, self._stream_name, self._get_filler)
-        return build_timestamps(data, include=self._include, exclude=self._exclude)
+        return self._reader.read_timestamps(
+            self._stream_name, include=self._include, exclude=self._exclude
+        )
 
     @property
     def config(self) -> Catalog:
@@ -162,9 +130,6 @@ class BlueskyEventStream(DataSource):
         return self._config_catalog(timestamps=True)
 
     def _config_catalog(self, *, timestamps: bool) -> Catalog:
-        from .._assemble import config_objects
-
-        descriptors = self._run_view.stream_descriptors(self._stream_name)
         entries = {
             name: make_entry(
                 name,
@@ -172,14 +137,13 @@ class BlueskyEventStream(DataSource):
                 BlueskyConfigSource,
                 {
                     "stream_name": self._stream_name,
-                    "run_view": self._run_view,
-                    "get_filler": self._get_filler,
+                    "reader": self._reader,
                     "object_name": name,
                     "timestamps": timestamps,
                 },
                 None,
             )
-            for name in config_objects(descriptors)
+            for name in self._reader.config_objects(self._stream_name)
         }
         return Catalog.from_dict(entries, name=f"{self._stream_name} configuration")
 
@@ -199,21 +163,14 @@ class BlueskyEventStream(DataSource):
     def _document_partition(
         self, index: int, fill: str = "no", partition_size: int | str = "auto"
     ) -> list[tuple[str, Any]]:
-        from .._runs.partitions import stream_partition
-
         if partition_size == "auto":
             partition_size = _AUTO_PARTITION_SIZE
         if not isinstance(partition_size, int) or partition_size < 1:
             raise ValueError(
                 f"partition_size must be 'auto' or a positive int, not {partition_size!r}."
             )
-        return stream_partition(
-            self._run_view,
-            self._stream_name,
-            self._get_filler,
-            index=index,
-            fill=fill,
-            partition_size=partition_size,
+        return self._reader.stream_partition(
+            self._stream_name, index=index, fill=fill, partition_size=partition_size
         )
 
     # -- intake plumbing ------------------------------------------------------------------
@@ -236,7 +193,7 @@ class BlueskyEventStream(DataSource):
         self._described = {}
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._stream_name!r} from Run {self._run_view.uid[:8]}...>"
+        return f"<{type(self).__name__} {self._stream_name!r} from Run {self._reader.uid[:8]}...>"
 
 
 class BlueskyConfigSource(DataSource):
@@ -250,8 +207,7 @@ class BlueskyConfigSource(DataSource):
     def __init__(
         self,
         stream_name: str,
-        run_view: RunView,
-        get_filler: Callable[..., Any],
+        reader: RunReader,
         object_name: str,
         timestamps: bool = False,
         metadata: dict[str, Any] | None = None,
@@ -259,8 +215,7 @@ class BlueskyConfigSource(DataSource):
         **kwargs: Any,
     ) -> None:
         self._stream_name = stream_name
-        self._run_view = run_view
-        self._get_filler = get_filler
+        self._reader = reader
         self._object_name = object_name
         self._timestamps = timestamps
         super().__init__(metadata=metadata)
@@ -269,10 +224,9 @@ class BlueskyConfigSource(DataSource):
         return Schema(datashape=None, dtype=None, shape=None, npartitions=None, extra_metadata={})
 
     def _build(self, *, lazy: bool) -> Any:
-        from .._assemble import build_config
-
-        data = _stream_data(self._run_view, self._stream_name, self._get_filler)
-        return build_config(data, self._object_name, timestamps=self._timestamps, lazy=lazy)
+        return self._reader.read_config(
+            self._stream_name, self._object_name, timestamps=self._timestamps, lazy=lazy
+        )
 
     def read(self) -> Any:
         """Return the object's configuration per row as a numpy-backed Dataset."""

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._documents.classes import wrap
-from .view import RunView
+
+if TYPE_CHECKING:
+    from .reader import RunReader
 
 __all__ = ["stream_partition"]
 
-_FILL_COERCION = {"yes": "force_numpy", "delayed": "delayed"}
-
 
 def stream_partition(
-    run: RunView,
+    reader: RunReader,
     stream_name: str,
-    get_filler: Callable[..., Any],
     *,
     index: int,
     fill: str,
@@ -29,8 +27,10 @@ def stream_partition(
     ``partition_size`` per partition. The stop document ends the last partition; an index
     past the end gives ``[]``.
     """
-    if fill not in ("yes", "no", "delayed"):
-        raise ValueError(f"fill must be one of 'yes', 'no', 'delayed', not {fill!r}.")
+    from .reader import coercion_for_fill
+
+    coerce = coercion_for_fill(fill)
+    run = reader.view
     descriptors = run.stream_descriptors(stream_name)
     resources = run.resources()
     header: list[tuple[str, Any]] = [("start", run.start())]
@@ -52,9 +52,9 @@ def stream_partition(
     stop = run.stop()
     if index == len(partitions) - 1 and stop is not None:
         chosen.append(("stop", stop))
-    if fill == "no" or not any(name == "event_page" for name, _ in chosen):
+    if coerce is None or not any(name == "event_page" for name, _ in chosen):
         return chosen
-    return _filled(chosen, header, datum_partitions, get_filler(coerce=_FILL_COERCION[fill]))
+    return _filled(chosen, header, datum_partitions, reader.filler(coerce))
 
 
 def _filled(

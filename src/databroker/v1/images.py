@@ -35,7 +35,7 @@ class _RunFrames:
 
     def fill(self, event: dict[str, Any]) -> Any:
         if self.filler is None:
-            self.filler = self.run._get_filler(coerce="force_numpy")
+            self.filler = self.run.reader.filler("force_numpy")
             for name, doc in self.priming:
                 self.filler(name, doc)
         _, filled = self.filler("event", event)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Registry"]
+from .._transfer.copy_files import RenameHook, copy_resource_files, owning_run_uid
+from ..errors import NotSupported
 
-RenameHook = Callable[[int, int, str, str], Any]
+__all__ = ["Registry"]
 
 
 class Registry:
@@ -48,7 +45,7 @@ class Registry:
     def _resolved_root(self, root: str) -> str:
         from .._fill import resolve_root
 
-        return resolve_root(root, self._catalog._resolved_root_map())
+        return resolve_root(root, self._catalog.read_context.resolved_root_map())
 
     def copy_files(
         self,
@@ -67,7 +64,8 @@ class Registry:
         new_root
             Destination root directory.
         verify
-            Not supported (True raises NotImplementedError).
+            Not supported (True raises :class:`~databroker.errors.NotSupported`, a
+            ``NotImplementedError``).
         file_rename_hook
             ``hook(n, total, old_path, new_path)`` called before each copy; its exceptions
             are ignored.
@@ -78,39 +76,23 @@ class Registry:
         -------
         list of (str, str)
             ``(source, destination)`` of each file.
+
+        Raises
+        ------
+        InvalidDocument
+            (a ``ValueError``) if neither ``resource['run_start']`` nor ``run_start_uid``
+            names the run.
+        RuntimeError
+            If a file is not under the resource's root (after root_map).
         """
         if verify:
-            raise NotImplementedError("copy_files(verify=True) is not supported.")
-        run_start_uid = resource.get("run_start") or run_start_uid
-        if run_start_uid is None:
-            raise ValueError(
-                f"Resource {resource.get('uid')!r} has no 'run_start'; pass run_start_uid= "
-                "to name the run whose handlers list its files."
-            )
-        root = resource.get("root")
-        if not root:
-            warnings.warn(
-                f"Resource {resource.get('uid')!r} has no root; taking '/' as its root.",
-                UserWarning,
-                stacklevel=2,
-            )
-            root = "/"
-        local_root = self._resolved_root(root)
-        files = self._catalog[run_start_uid].get_file_list(resource)
-        pairs = []
-        for file in files:
-            relative = os.path.relpath(file, local_root)
-            if relative == os.pardir or relative.startswith(os.pardir + os.sep):
-                raise RuntimeError(
-                    f"The file {file!r} of resource {resource.get('uid')!r} is not under its "
-                    f"root {local_root!r}; it cannot be copied relative to a new root."
-                )
-            pairs.append((file, os.path.join(new_root, relative)))
-        for n, (source, destination) in enumerate(pairs):
-            if file_rename_hook is not None:
-                # 1.x contract: a failing progress hook never stops a copy.
-                with contextlib.suppress(Exception):
-                    file_rename_hook(n, len(pairs), source, destination)
-            os.makedirs(os.path.dirname(destination), exist_ok=True)
-            shutil.copy2(source, destination)
-        return pairs
+            raise NotSupported("copy_files(verify=True) is not supported.")
+        uid = owning_run_uid(resource, run_start_uid)
+        return copy_resource_files(
+            resource,
+            new_root,
+            # The run is looked up only once the root is known, as in 1.x.
+            list_files=lambda doc: self._catalog[uid].get_file_list(doc),
+            resolve_root=self._resolved_root,
+            file_rename_hook=file_rename_hook,
+        )

@@ -60,9 +60,8 @@ class StreamFieldValues:
         from .._assemble.external_columns import ExternalPlan, plan_external
         from .._assemble.fields import data_key_of
         from .._assemble.rows import read_stream_table
-        from .._intake.stream import _stream_data
 
-        data = _stream_data(run._view, stream_name, run._get_filler)
+        data = run.reader.stream_data(stream_name)
         self._loader = data.loader
         descriptors = data.descriptors
         fields = dict.fromkeys(key for d in descriptors for key in stream_keys(d, keys_of(d)))

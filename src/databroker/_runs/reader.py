@@ -1,0 +1,200 @@
+"""``RunReader``: one run made readable, without intake.
+
+Everything a façade needs from a run goes through here: its documents (wrapped and
+transformed), its streams as xarray Datasets, external data through the handlers and root_map
+of the run's Filler, and the stream's documents in partitions. The intake classes, v1, and
+future façades (a command line, a Tiled adapter, bundle tools) all build on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from .._stores.base import Doc, RunStore
+from .ordering import iter_run_documents
+from .transforms import parse_transforms
+from .view import RunView, Transform
+
+__all__ = ["FILL_MODES", "RunReader", "coercion_for_fill"]
+
+#: ``fill=`` values and the event-model coercion each uses (``'no'`` fills nothing).
+FILL_MODES = {"yes": "force_numpy", "delayed": "delayed", "no": None}
+
+GetFiller = Callable[..., Any]
+
+
+def coercion_for_fill(fill: str) -> str | None:
+    """Return the Filler coercion of a ``fill=`` value (``ValueError`` for an unknown one)."""
+    if fill not in FILL_MODES:
+        raise ValueError(f"fill must be one of 'yes', 'no', 'delayed', not {fill!r}.")
+    return FILL_MODES[fill]
+
+
+class RunReader:
+    """A stored run with what it takes to read it: transforms and a Filler factory.
+
+    Parameters
+    ----------
+    store
+        The run's storage.
+    get_filler
+        ``get_filler(coerce=...)`` returns an ``event_model.Filler`` carrying the handler
+        registry and root_map used for external data.
+    transforms
+        ``{'start'|'stop'|'descriptor'|'resource'|'stream_resource': callable}`` as returned by
+        :func:`databroker.core.parse_transforms` (None: no transforms).
+    """
+
+    def __init__(
+        self,
+        store: RunStore,
+        get_filler: GetFiller,
+        transforms: Mapping[str, Transform] | None = None,
+    ) -> None:
+        self.view = RunView(store, dict(transforms) if transforms else parse_transforms(None))
+        self.get_filler = get_filler
+
+    @property
+    def uid(self) -> str:
+        """The run's start uid."""
+        return self.view.uid
+
+    def start(self) -> Doc:
+        """The (transformed) start document."""
+        return self.view.start()
+
+    def stop(self) -> Doc | None:
+        """The (transformed) stop document, or None while the run has none."""
+        return self.view.stop()
+
+    def stream_names(self) -> list[str]:
+        """The run's streams, ordered by their earliest descriptor."""
+        return self.view.stream_names()
+
+    def stream_descriptors(self, stream_name: str) -> list[Any]:
+        """The descriptors of one stream, by time."""
+        return self.view.stream_descriptors(stream_name)
+
+    # -- external data --------------------------------------------------------------------
+
+    def filler(self, coerce: str = "force_numpy") -> Any:
+        """Return a new ``event_model.Filler`` of this run with the given coercion."""
+        return self.get_filler(coerce=coerce)
+
+    def external_loader(self) -> Any:
+        """Return an ``ExternalLoader`` using the handlers and root_map of the run's Filler."""
+        from .._fill import ExternalLoader
+
+        filler = self.filler()
+        return ExternalLoader(
+            run=self.view,
+            handler_registry=filler.handler_registry,
+            root_map=filler.root_map,
+            run_uid=self.uid,
+        )
+
+    def file_list(self, resource: Doc) -> list[str]:
+        """Return the paths (after root_map) of the files of a Resource or StreamResource."""
+        loader = self.external_loader()
+        try:
+            return loader.get_file_list(resource)
+        finally:
+            loader.close()
+
+    def external_file_reports(self) -> list[Any]:
+        """Return one ``ExternalFileReport`` per Resource and StreamResource of the run."""
+        from .._fill.diagnostics import report_external_file
+
+        root_map = self.filler().root_map
+        loader = self.external_loader()
+        try:
+            documents = [*self.view.resources(), *self.view.stream_resources()]
+            return [report_external_file(doc, root_map, loader) for doc in documents]
+        finally:
+            loader.close()
+
+    # -- streams --------------------------------------------------------------------------
+
+    def stream_data(self, stream_name: str) -> Any:
+        """Collect what the assembly layer needs to build one stream's datasets."""
+        from .._assemble import StreamData
+
+        return StreamData(
+            name=stream_name,
+            run=self.view,
+            descriptors=self.view.stream_descriptors(stream_name),
+            loader=self.external_loader(),
+        )
+
+    def read_stream(
+        self,
+        stream_name: str,
+        *,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+        lazy: bool = False,
+    ) -> Any:
+        """Return one stream as an ``xarray.Dataset`` (dask-backed when ``lazy``)."""
+        from .._assemble import build_dataset
+
+        data = self.stream_data(stream_name)
+        return build_dataset(data, include=include, exclude=exclude, lazy=lazy)
+
+    def read_timestamps(
+        self,
+        stream_name: str,
+        *,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> Any:
+        """Return the events' timestamps of one stream as an ``xarray.Dataset``."""
+        from .._assemble import build_timestamps
+
+        data = self.stream_data(stream_name)
+        return build_timestamps(data, include=include, exclude=exclude)
+
+    def config_objects(self, stream_name: str) -> list[str]:
+        """The objects (devices) with configuration in one stream, first appearance first."""
+        from .._assemble import config_objects
+
+        return list(config_objects(self.view.stream_descriptors(stream_name)))
+
+    def read_config(
+        self, stream_name: str, object_name: str, *, timestamps: bool = False, lazy: bool = False
+    ) -> Any:
+        """Return one object's configuration (or its timestamps) per row of a stream."""
+        from .._assemble import build_config
+
+        data = self.stream_data(stream_name)
+        return build_config(data, object_name, timestamps=timestamps, lazy=lazy)
+
+    # -- documents ------------------------------------------------------------------------
+
+    def documents(self, *, fill: str, strict_order: bool = True) -> Iterator[tuple[str, Any]]:
+        """Yield ``(name, doc)`` for every document of the run, in the documented order."""
+        coerce = coercion_for_fill(fill)
+        documents = iter_run_documents(self.view, strict_order=strict_order)
+        if coerce is None:
+            yield from documents
+            return
+        from .._documents.classes import wrap
+
+        filler = self.filler(coerce)
+        with filler:
+            for name, doc in documents:
+                if name in ("stream_resource", "stream_datum"):
+                    yield name, doc
+                    continue
+                filled_name, filled = filler(name, doc)
+                yield filled_name, wrap(filled_name, filled)
+
+    def stream_partition(
+        self, stream_name: str, *, index: int, fill: str, partition_size: int
+    ) -> list[tuple[str, Any]]:
+        """Return partition ``index`` of one stream's documents (see ``partitions``)."""
+        from .partitions import stream_partition
+
+        return stream_partition(
+            self, stream_name, index=index, fill=fill, partition_size=partition_size
+        )
