@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import event_model
-
-from .._intake.broker import Broker
+from .._intake.broker import Broker, catalog_signature
 from .._stores.memory import MemoryCatalogStore
 
 __all__ = ["BlueskyInMemoryCatalog"]
@@ -18,26 +16,10 @@ class BlueskyInMemoryCatalog(Broker):
 
     name = "bluesky-run-catalog"
 
-    def __init__(
-        self,
-        *,
-        handler_registry: Mapping[str, Any] | None = None,
-        root_map: dict[str, str] | None = None,
-        filler_class: Any = event_model.Filler,
-        query: Mapping[str, Any] | None = None,
-        transforms: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    @catalog_signature
+    def __init__(self, **kwargs: Any) -> None:
         self._memory = MemoryCatalogStore()
-        super().__init__(
-            self._memory,
-            handler_registry=handler_registry,
-            root_map=root_map,
-            filler_class=filler_class,
-            transforms=transforms,
-            query=query,
-            **kwargs,
-        )
+        super().__init__(self._memory, **kwargs)
 
     def upsert(
         self,

@@ -9,7 +9,15 @@ __all__ = ["BlueskyMsgpackCatalog"]
 
 
 class BlueskyMsgpackCatalog(FileCatalog):
-    """A catalog of runs stored as msgpack files matched by glob ``paths``."""
+    """A catalog of runs stored one msgpack file per run (the layout suitcase-msgpack writes).
+
+    Parameters
+    ----------
+    paths
+        A glob pattern (``'data/*.msgpack'``) or a list of them.
+    handler_registry, root_map, filler_class, query, transforms
+        The reading options of every catalog (see :class:`databroker.v2.Broker`).
+    """
 
     name = "bluesky-msgpack-catalog"
     _file_format = staticmethod(MSGPACK)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 import event_model
 from intake.catalog import Catalog
@@ -15,7 +16,9 @@ from ..errors import InvalidQuery
 from .entry import Entry, make_entry
 from .run_entries import RunEntries
 
-__all__ = ["Broker"]
+__all__ = ["Broker", "catalog_signature"]
+
+Init = TypeVar("Init", bound=Callable[..., Any])
 
 _DEFAULT_SUMMARY_FIELDS = (
     "start.time",
@@ -291,3 +294,26 @@ class Broker(Catalog):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def catalog_signature(init: Init) -> Init:
+    """Show a driver's ``__init__(self, <own parameters>, **kwargs)`` with every option.
+
+    The signature ``help()`` and ``inspect.signature`` show is the driver's own parameters,
+    then the reading options of :class:`Broker` (declared there once) as keyword-only
+    parameters, then ``**kwargs`` (intake's); the call itself is unchanged.
+    """
+    own = [
+        parameter
+        for parameter in inspect.signature(init).parameters.values()
+        if parameter.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    options = [
+        parameter
+        for parameter in inspect.signature(Broker.__init__).parameters.values()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and parameter.name != "entry"
+    ]
+    rest = inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD, annotation="Any")
+    function: Any = init
+    function.__signature__ = inspect.Signature([*own, *options, rest])
+    return init
