@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..utils import format_time
+from .._query.time import format_time
 from .header import Header
 
 if TYPE_CHECKING:
