@@ -16,6 +16,7 @@ from .._documents.classes import (
     StreamDatum,
     StreamResource,
 )
+from .._documents.datakeys import is_datum_field
 from .._stores.base import Doc, RunStore
 
 __all__ = ["RunView", "stream_name_of"]
@@ -29,11 +30,9 @@ def stream_name_of(descriptor: Doc) -> str:
 
 
 def _external_keys(descriptor: Doc) -> list[str]:
-    """Data keys whose event values are datum ids (``external`` other than ``STREAM:``)."""
+    """Data keys whose event values are datum ids."""
     return [
-        key
-        for key, data_key in descriptor.get("data_keys", {}).items()
-        if data_key.get("external") and not str(data_key["external"]).startswith("STREAM:")
+        key for key, data_key in descriptor.get("data_keys", {}).items() if is_datum_field(data_key)
     ]
 
 
