@@ -1,8 +1,65 @@
 """The exception and warning tree of databroker.
 
 Every exception derives from :class:`DatabrokerError` and also from the builtin
-exception that databroker 1.x raised in the same situation, so existing
-``except KeyError:`` (and similar) clauses keep working.
+exception that databroker 1.x raised in the same situation (in parentheses below), so
+existing ``except KeyError:`` (and similar) clauses keep working, and
+``except DatabrokerError:`` catches everything databroker raises on purpose. Messages
+name the bad value, where it came from (file and line, run uid, resource uid, field) and
+the fix. The groups say which part of the library raises them:
+
+```text
+DatabrokerError (Exception)
+│
+├── lookup: finding a run in a catalog
+│   ├── RunNotFound (KeyError)
+│   ├── AmbiguousUidPrefix (ValueError)
+│   └── RunIndexError (IndexError)
+│
+├── storage: where runs are kept (files, databases)
+│   ├── CatalogPathNotFound (FileNotFoundError)
+│   ├── CorruptFileError (ValueError)
+│   └── ServerUnreachable (ConnectionError)
+│
+├── documents: what was stored, or is being written
+│   ├── NotMutable (TypeError)
+│   ├── InvalidDocument (ValueError)
+│   ├── DuplicateUniqueID (ValueError)
+│   ├── BrokenReference (KeyError)
+│   └── ShapeMismatchError (ValueError)
+│
+├── query: searching, and the times searches name
+│   ├── InvalidQuery (ValueError)
+│   ├── UnsupportedQuery (NotImplementedError)
+│   └── InvalidTimeError (ValueError)
+│       ├── NonExistentTimeError (and pytz's, when pytz is installed)
+│       └── AmbiguousTimeError (and pytz's, when pytz is installed)
+│
+├── external data: handlers and the files documents point to
+│   ├── UnknownHandlerSpec (KeyError)
+│   ├── HandlerImportError (ImportError)
+│   ├── ExternalFileNotFound (FileNotFoundError)
+│   └── HandlerError (RuntimeError)
+│
+├── config: configuration files and the catalogs they name
+│   ├── ConfigError (ValueError)
+│   └── ConfigNotFound (FileNotFoundError)
+│
+└── capabilities: what a backend or a function does not do
+    ├── NotSupported (NotImplementedError)
+    │   └── WriteNotSupported
+    └── InvalidArgument (TypeError)
+
+DatabrokerWarning (UserWarning)
+├── HandlerPluginWarning
+├── ShapeMismatchWarning
+├── SkippedFileWarning
+├── TruncatedFileWarning
+└── DuplicateRunWarning
+```
+
+A backend that lacks a capability (see ``CatalogStore.supports_*``) raises
+:class:`NotSupported`; an argument a function does not take raises
+:class:`InvalidArgument`, whose message lists the valid ones.
 """
 
 from __future__ import annotations
