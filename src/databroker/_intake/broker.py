@@ -281,8 +281,23 @@ class Broker(Catalog):
         """The live ``{spec: handler}`` mapping."""
         return self.read_context.handler_registry
 
-    def _get_serializer(self) -> Serializer:
-        return self._store.serializer()
+    def serializer(self) -> Serializer:
+        """Return a writer ``(name, doc)`` of documents into this catalog's storage.
+
+        A run written through it is listed (``len()``, iteration, lookup) as soon as its start
+        is written, and shows its stop as soon as that is written. Runs written by other
+        processes appear when the catalog next reloads: after ``ttl`` seconds (intake option,
+        default 1) or at once with :meth:`force_reload`.
+
+        Raises
+        ------
+        databroker.errors.WriteNotSupported
+            If the storage has no writer (``supports_writes`` is false).
+        """
+        return ListingWriter(self._store.serializer(), self._store)
+
+    #: The 1.x spelling of :meth:`serializer`.
+    _get_serializer = serializer
 
     def stats(self) -> Any:
         """Storage statistics (MongoDB catalogs only)."""
@@ -317,3 +332,37 @@ def catalog_signature(init: Init) -> Init:
     function: Any = init
     function.__signature__ = inspect.Signature([*own, *options, rest])
     return init
+
+
+class ListingWriter:
+    """A store's writer that refreshes the store's listing after each start and stop.
+
+    Every other attribute (``close``, context management, ...) is the wrapped writer's.
+    """
+
+    def __init__(self, write: Serializer, store: CatalogStore) -> None:
+        self._write = write
+        self._store = store
+
+    def __call__(self, name: str, doc: Doc) -> None:
+        self._write(name, doc)
+        if name in ("start", "stop"):
+            self._store.refresh(force=True)
+
+    def __enter__(self) -> ListingWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the wrapped writer (files of runs not stopped yet)."""
+        close = getattr(self._write, "close", None)
+        if close is not None:
+            close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._write, name)
+
+    def __repr__(self) -> str:
+        return f"ListingWriter({self._write!r})"
