@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import InvalidQuery
 from .time import get_zone, local_zone_name, normalize_human_friendly_time
 
-__all__ = ["Query", "TextQuery", "TimeRange"]
+__all__ = ["And", "Or", "Query", "TextQuery", "TimeRange"]
 
 
 class Query(Mapping[str, Any]):
@@ -60,9 +60,57 @@ class Query(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._query)
 
+    def __and__(self, other: Mapping[str, Any]) -> Query:
+        return And(self, other)
+
+    def __rand__(self, other: Mapping[str, Any]) -> Query:
+        return And(other, self)
+
+    def __or__(self, other: Mapping[str, Any]) -> Query:
+        return Or(self, other)
+
+    def __ror__(self, other: Mapping[str, Any]) -> Query:
+        return Or(other, self)
+
     def __repr__(self) -> str:
         arguments = ", ".join(f"{key}={value}" for key, value in self._kwargs.items())
         return f"{type(self).__name__}({arguments})"
+
+
+class _Combined(Query):
+    """Queries joined by one logical operator (``&`` gives :class:`And`, ``|`` :class:`Or`)."""
+
+    operator: str
+    symbol: str
+
+    def __init__(self, *queries: Mapping[str, Any]) -> None:
+        for query in queries:
+            if not isinstance(query, Mapping):
+                raise InvalidQuery(
+                    f"Only queries (mappings) combine with {self.symbol!r}, not {query!r}."
+                )
+        super().__init__({self.operator: [dict(query) for query in queries]})
+        self.queries = list(queries)
+
+    def replace(self, **kwargs: Any) -> Query:
+        return type(self)(*self.queries)
+
+    def __repr__(self) -> str:
+        return "(" + f" {self.symbol} ".join(repr(query) for query in self.queries) + ")"
+
+
+class And(_Combined):
+    """Runs matching every one of the queries."""
+
+    operator = "$and"
+    symbol = "&"
+
+
+class Or(_Combined):
+    """Runs matching at least one of the queries."""
+
+    operator = "$or"
+    symbol = "|"
 
 
 class TimeRange(Query):
