@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote_plus
 
+from .._config.files import lookup_config
 from ..errors import ConfigError, ConfigNotFound
-from ..utils import lookup_config
 from .broker import Broker
 
 __all__ = ["from_config", "named", "temp", "temp_config"]
