@@ -25,6 +25,9 @@ DatabrokerError (Exception)
 │   ├── InvalidDocument (ValueError)
 │   ├── DuplicateUniqueID (ValueError)
 │   ├── BrokenReference (KeyError)
+│   ├── InvalidEventData (ValueError)
+│   │   ├── MissingEventData (KeyError)
+│   │   └── InvalidEventType (TypeError)
 │   └── ShapeMismatchError (ValueError)
 │
 ├── query: searching, and the times searches name
@@ -82,8 +85,11 @@ __all__ = [
     "HandlerPluginWarning",
     "InvalidArgument",
     "InvalidDocument",
+    "InvalidEventData",
+    "InvalidEventType",
     "InvalidQuery",
     "InvalidTimeError",
+    "MissingEventData",
     "NonExistentTimeError",
     "NotMutable",
     "NotSupported",
@@ -198,6 +204,25 @@ class ExternalFileNotFound(DatabrokerError, FileNotFoundError):
 
 class HandlerError(DatabrokerError, RuntimeError):
     """A handler raised while loading external data."""
+
+
+class InvalidEventData(DatabrokerError, ValueError):
+    """A stored event, page or descriptor holds a value its DataKey or the schema forbids.
+
+    The message names the field, the seq_num and event uid, the descriptor, and the run (and
+    file, when the storage has one).
+    """
+
+
+class MissingEventData(InvalidEventData, KeyError):
+    """A stored event page or descriptor lacks a key the schema requires (``time``, ...)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidEventType(InvalidEventData, TypeError):
+    """A stored event value is of a type that cannot hold what the schema says (None, ...)."""
 
 
 class ShapeMismatchError(DatabrokerError, ValueError):

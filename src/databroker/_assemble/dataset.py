@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 import dask.array as da
@@ -10,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from .._fill import is_datum_field, is_stream_field
+from .checks import check_values
 from .columns import event_parts, gather, gather_timestamps
 from .dims import DimNamer
 from .external_columns import ExternalPlan, plan_external
@@ -52,7 +54,9 @@ def _plan(
     check_declared_shapes(stream.descriptors, field)
     if is_datum_field(data_key) or is_stream_field(data_key):
         return plan_external(field, data_key, table, owner_uids, stream.loader)
-    return gather(field, event_parts(table.pages, field), table.rows.event, owner_uids, data_key)
+    validate = partial(check_values, field, data_key, owner_uids=owner_uids, place=table.place)
+    parts = event_parts(table, field)
+    return gather(field, parts, table.rows.event, owner_uids, data_key, validate=validate)
 
 
 def build_dataset(
@@ -82,8 +86,8 @@ def build_dataset(
     ShapeMismatchError
         When a field's shapes contradict each other.
     """
+    table = read_stream_table(stream)  # checks the descriptors first
     fields = select_fields(stream.descriptors, include, exclude)
-    table = read_stream_table(stream)
     owner_uids = [descriptor["uid"] for descriptor in stream.descriptors]
     # Plan every field first so that a missing handler fails before any external data loads.
     plans = {field: _plan(stream, table, field, owner_uids) for field in fields}
@@ -110,12 +114,12 @@ def build_timestamps(
     Rows and fields are those of :func:`build_dataset`; NaN where a row has no timestamp
     (no event, or a ``STREAM:`` field).
     """
-    fields = select_fields(stream.descriptors, include, exclude)
     table = read_stream_table(stream)
+    fields = select_fields(stream.descriptors, include, exclude)
     variables = {
         field: (
             ("time",),
-            gather_timestamps(event_parts(table.pages, field, "timestamps"), table.rows.event),
+            gather_timestamps(event_parts(table, field, "timestamps"), table.rows.event),
             _attrs(stream, field),
         )
         for field in fields

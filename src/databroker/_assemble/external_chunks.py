@@ -18,7 +18,15 @@ from .._fill import HandlerPool, declared_dtype, declared_shape
 from ..errors import ShapeMismatchError, ShapeMismatchWarning
 from .columns import fill_value
 
-__all__ = ["Chunk", "DatumChunk", "FillChunk", "StreamChunk", "choose_layout", "load_chunk"]
+__all__ = [
+    "Chunk",
+    "DatumChunk",
+    "FillChunk",
+    "InlineChunk",
+    "StreamChunk",
+    "choose_layout",
+    "load_chunk",
+]
 
 Doc = Mapping[str, Any]
 
@@ -100,6 +108,37 @@ class StreamChunk:
 
 
 @dataclass(frozen=True)
+class InlineChunk:
+    """Rows of an external field already filled in the stored events (``filled[k]`` truthy).
+
+    A pack tool's "fill external" mode writes the arrays into the events; they are data, not
+    datum ids.
+    """
+
+    values: tuple[Any, ...]
+    seq_nums: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def split(self, size: int) -> list[InlineChunk]:
+        """Return consecutive pieces of at most ``size`` rows."""
+        return [self.rows(i, i + size) for i in range(0, len(self), size)]
+
+    def rows(self, start: int, stop: int) -> InlineChunk:
+        """Return the chunk of rows ``[start, stop)`` of this one."""
+        return InlineChunk(self.values[start:stop], self.seq_nums[start:stop])
+
+    def read(self, pool: HandlerPool) -> list[np.ndarray]:
+        """Return the stored values (no handler is involved)."""
+        return [np.asarray(value) for value in self.values]
+
+    def describe(self, i: int) -> str:
+        """Name row ``i`` for messages."""
+        return f"seq_num {self.seq_nums[i]} (filled in the stored event)"
+
+
+@dataclass(frozen=True)
 class FillChunk:
     """Rows without a reference: NaN or None."""
 
@@ -117,9 +156,9 @@ class FillChunk:
         return FillChunk(min(stop, self.length) - start)
 
 
-Chunk = DatumChunk | StreamChunk | FillChunk
-#: Chunks whose rows are loaded through a handler or reader.
-LoadedChunk = DatumChunk | StreamChunk
+Chunk = DatumChunk | StreamChunk | InlineChunk | FillChunk
+#: Chunks whose rows have values (through a handler or reader, or stored inline).
+LoadedChunk = DatumChunk | StreamChunk | InlineChunk
 
 
 def _same_up_to_unit_axes(a: Sequence[int], b: Sequence[int]) -> bool:

@@ -11,6 +11,7 @@ import itertools
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import dask
@@ -20,12 +21,14 @@ from dask.base import tokenize
 from dask.utils import parse_bytes
 
 from .._fill import ExternalLoader, HandlerPool, is_stream_field
-from ..errors import DatabrokerWarning
-from .columns import event_parts, fill_value, gather
+from ..errors import BrokenReference, DatabrokerWarning, InvalidEventData
+from .checks import check_values
+from .columns import event_parts, fill_value, gather, row_objects
 from .external_chunks import (
     Chunk,
     DatumChunk,
     FillChunk,
+    InlineChunk,
     StreamChunk,
     choose_layout,
     fit_rows,
@@ -38,8 +41,8 @@ __all__ = ["ExternalPlan", "plan_external"]
 
 Doc = Mapping[str, Any]
 
-#: How datum ids are gathered: one string per row, whatever the field's DataKey declares.
-_ID_KEY = {"dtype": "string", "shape": []}
+#: The segment key of rows whose values are stored inline (no resource uid looks like it).
+_INLINE = "\x00inline"
 
 
 def _segments(keys: np.ndarray, breaks: np.ndarray) -> list[tuple[int, int]]:
@@ -49,20 +52,68 @@ def _segments(keys: np.ndarray, breaks: np.ndarray) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
 
-def _datum_ids(field: str, table: StreamTable, owner_uids: Sequence[str]) -> np.ndarray:
-    parts = event_parts(table.pages, field)
-    ids = gather(field, parts, table.rows.event, owner_uids, _ID_KEY)
-    return ids.astype(object)
+@dataclass(frozen=True)
+class _DatumRows:
+    """Per row of a Resource/Datum field: its stored value and whether that value is data."""
+
+    values: np.ndarray
+    #: True where the stored event says the value is already filled (``filled[k]`` truthy).
+    inline: np.ndarray
 
 
-def _datum_chunks(ids: np.ndarray, seq_nums: np.ndarray, loader: ExternalLoader) -> list[Chunk]:
+def _datum_rows(field: str, table: StreamTable) -> _DatumRows:
+    rows = table.rows
+    values = row_objects(event_parts(table, field), rows.event)
+    flags = row_objects(event_parts(table, field, "filled"), rows.event)
+    inline = np.fromiter((_is_filled(flag) for flag in flags), dtype=bool, count=len(flags))
+    return _DatumRows(values, inline)
+
+
+def _is_filled(flag: Any) -> bool:
+    """``filled[k]`` is False (or absent) until filled, then the datum id or True."""
+    return isinstance(flag, (str, bool, np.bool_)) and bool(flag)
+
+
+def _check_datum_ids(field: str, values: np.ndarray, table: StreamTable) -> None:
+    """Raise when an unfilled row holds something that cannot be a datum id."""
+    for row, value in enumerate(values):
+        if value is not None and not isinstance(value, str):
+            rows = table.rows
+            raise InvalidEventData(
+                f"External field {field!r}: the event at seq_num {int(rows.seq_num[row])} of "
+                f"descriptor {table.descriptor_uids[int(rows.descriptor[row])]!r} in "
+                f"{table.place} holds {value!r:.80} ({type(value).__name__}) where a datum id "
+                f"(a string) is expected. If the event holds the data itself, its "
+                f"filled[{field!r}] must be the datum id or True."
+            )
+
+
+def _datum_chunks(
+    field: str, datum: _DatumRows, table: StreamTable, loader: ExternalLoader
+) -> list[Chunk]:
+    ids = datum.values.copy()
+    ids[datum.inline] = None
+    _check_datum_ids(field, ids, table)
     present = np.array([datum_id is not None for datum_id in ids], dtype=bool)
-    references = loader.datum_references(ids[present].tolist())
+    try:
+        references = loader.datum_references(ids[present].tolist())
+    except BrokenReference as err:
+        raise BrokenReference(f"External field {field!r}: {err}") from err
     keys = np.full(len(ids), "", dtype=object)
     keys[present] = [resource["uid"] for resource, _ in references]
+    keys[datum.inline] = _INLINE
     first_reference = np.cumsum(present) - 1
+    seq_nums = table.rows.seq_num
     chunks: list[Chunk] = []
     for start, stop in _segments(keys, np.zeros(len(ids), dtype=bool)):
+        if keys[start] == _INLINE:
+            chunks.append(
+                InlineChunk(
+                    tuple(datum.values[start:stop].tolist()),
+                    tuple(seq_nums[start:stop].tolist()),
+                )
+            )
+            continue
         if not present[start]:
             chunks.append(FillChunk(stop - start))
             continue
@@ -128,7 +179,7 @@ def _stream_chunks(
     return chunks
 
 
-def _first_chunk(chunks: Sequence[Chunk]) -> DatumChunk | StreamChunk | None:
+def _first_chunk(chunks: Sequence[Chunk]) -> DatumChunk | StreamChunk | InlineChunk | None:
     return next((c for c in chunks if not isinstance(c, FillChunk)), None)
 
 
@@ -171,6 +222,8 @@ def _chunk_identity(chunk: Chunk) -> tuple[Any, ...]:
         return (chunk.resource["uid"], chunk.datum_ids)
     if isinstance(chunk, StreamChunk):
         return (chunk.stream_resource["uid"], chunk.start, chunk.stop)
+    if isinstance(chunk, InlineChunk):
+        return ("inline", chunk.seq_nums)
     return (len(chunk),)
 
 
@@ -209,6 +262,16 @@ class ExternalPlan:
         return _eager(self.field, self.data_key, self.chunks, self.pool)
 
 
+def _inline_column(
+    field: str, data_key: Doc, table: StreamTable, owner_uids: Sequence[str]
+) -> np.ndarray:
+    """The column of a field whose every event holds its value inline, checked and gathered
+    as an internal field."""
+    validate = partial(check_values, field, data_key, owner_uids=owner_uids, place=table.place)
+    parts = event_parts(table, field)
+    return gather(field, parts, table.rows.event, owner_uids, data_key, validate=validate)
+
+
 def plan_external(
     field: str,
     data_key: Doc,
@@ -233,10 +296,14 @@ def plan_external(
             return datum
         chunks = _stream_chunks(resource, index, rows.seq_num, loader)
     else:
-        ids = _datum_ids(field, table, owner_uids)
+        rows_of = _datum_rows(field, table)
+        has_event = rows.event >= 0
+        if rows_of.inline[has_event].all() and has_event.any():
+            # Every event was filled when stored (a pack tool's "fill external"): plain data.
+            return _inline_column(field, data_key, table, owner_uids)
         if loader is None:
-            return ids
-        chunks = _datum_chunks(ids, rows.seq_num, loader)
+            return rows_of.values
+        chunks = _datum_chunks(field, rows_of, table, loader)
     for chunk in chunks:
         if isinstance(chunk, DatumChunk):
             loader.check(chunk.resource, field)

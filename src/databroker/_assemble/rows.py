@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from .._fill import is_stream_field
-from ..errors import DatabrokerWarning
+from ..errors import DatabrokerWarning, InvalidEventType, MissingEventData
+from .checks import check_descriptor, describe_run, page_column, page_values
 from .stream_data import StreamData
 
 __all__ = ["Rows", "StreamDatumRange", "StreamTable", "read_stream_table"]
@@ -58,6 +59,12 @@ class StreamTable:
     #: Per descriptor, its StreamDatum (empty unless the stream has ``STREAM:`` keys).
     stream_datum: list[list[StreamDatumRange]]
     rows: Rows
+    #: The number of events of each page (its ``time`` list's length, checked).
+    page_lengths: list[int]
+    #: The uid of each descriptor index.
+    descriptor_uids: list[str]
+    #: The run (and file) for messages, as :func:`~databroker._assemble.checks.describe_run`.
+    place: str
 
 
 def _concat(arrays: list[np.ndarray], dtype: str) -> np.ndarray:
@@ -65,7 +72,7 @@ def _concat(arrays: list[np.ndarray], dtype: str) -> np.ndarray:
 
 
 def _stream_datum(
-    docs: Sequence[Doc], data_keys: Mapping[str, str], descriptor_uid: str
+    docs: Sequence[Doc], data_keys: Mapping[str, str], descriptor_uid: str, place: str
 ) -> list[StreamDatumRange]:
     """Convert stored StreamDatum, repairing never-filled ``seq_nums`` placeholders.
 
@@ -74,11 +81,23 @@ def _stream_datum(
     next_seq: dict[str, int] = {}
     ranges = []
     for doc in docs:
-        data_key = data_keys.get(doc["stream_resource"], "")
-        indices, seq_nums = doc["indices"], doc["seq_nums"]
-        length = indices["stop"] - indices["start"]
-        start = seq_nums["start"]
-        if seq_nums["start"] == seq_nums["stop"] == 0 and length > 0:
+        try:
+            data_key = data_keys.get(doc["stream_resource"], "")
+            indices, seq_nums = doc["indices"], doc["seq_nums"]
+            index_start, length = int(indices["start"]), int(indices["stop"] - indices["start"])
+            start = int(seq_nums["start"])
+            placeholder = seq_nums["start"] == seq_nums["stop"] == 0
+        except KeyError as err:
+            raise MissingEventData(
+                f"StreamDatum {doc.get('uid')!r} of descriptor {descriptor_uid!r} in {place} "
+                f"lacks {err}."
+            ) from None
+        except (TypeError, ValueError, OverflowError) as err:
+            raise InvalidEventType(
+                f"StreamDatum {doc.get('uid')!r} of descriptor {descriptor_uid!r} in {place} "
+                f"has malformed indices or seq_nums ({type(err).__name__}: {err})."
+            ) from None
+        if placeholder and length > 0:
             start = next_seq.get(data_key, 1)
             warnings.warn(
                 f"StreamDatum {doc['uid']!r} of descriptor {descriptor_uid!r} has the "
@@ -96,7 +115,7 @@ def _stream_datum(
                 stream_resource=doc["stream_resource"],
                 seq_start=start,
                 seq_stop=start + length,
-                index_start=indices["start"],
+                index_start=index_start,
             )
         )
     return ranges
@@ -131,25 +150,57 @@ def _rows_by_seq_num(
     return Rows(row_time, _concat(row_seqs, "int64"), _concat(row_owners, "intp"), event, True)
 
 
+def _page_time(page: Any, uid: str, place: str) -> np.ndarray:
+    """Return a page's ``time`` values (their count is the page's number of events)."""
+    if not isinstance(page, Mapping):
+        raise InvalidEventType(
+            f"An event page of descriptor {uid!r} in {place} is {type(page).__name__}, "
+            f"not a mapping."
+        )
+    length = len(page_values(page, "time", uid, place))
+    return page_column(page, "time", np.float64, length, uid, place)
+
+
 def read_stream_table(stream: StreamData) -> StreamTable:
-    """Read every event page (and StreamDatum) of the stream and order its rows."""
+    """Read every event page (and StreamDatum) of the stream and order its rows.
+
+    Raises
+    ------
+    MissingEventData, InvalidEventType, InvalidEventData
+        When a descriptor has no usable ``data_keys``, or a page's ``time`` / ``seq_num`` is
+        missing, of the wrong length, or holds a value that is not a number (naming the
+        event, the descriptor and the run).
+    """
+    place = describe_run(stream.run)
+    for descriptor in stream.descriptors:
+        check_descriptor(descriptor, place)
+    uids = [str(descriptor.get("uid")) for descriptor in stream.descriptors]
     pages: list[tuple[int, Doc]] = []
     for index, descriptor in enumerate(stream.descriptors):
         pages.extend((index, page) for page in stream.run.event_pages(descriptor["uid"]))
-    times = _concat([np.asarray(page["time"], dtype=np.float64) for _, page in pages], "float64")
-    seqs = _concat([np.asarray(page["seq_num"], dtype=np.int64) for _, page in pages], "int64")
-    owners = _concat([np.full(len(page["time"]), i, dtype=np.intp) for i, page in pages], "intp")
+    page_times = [_page_time(page, uids[owner], place) for owner, page in pages]
+    lengths = [len(values) for values in page_times]
+    times = _concat(page_times, "float64")
+    seq_arrays = [
+        page_column(page, "seq_num", np.int64, length, uids[owner], place)
+        for (owner, page), length in zip(pages, lengths, strict=True)
+    ]
+    seqs = _concat(seq_arrays, "int64")
+    owners = _concat(
+        [np.full(n, i, dtype=np.intp) for (i, _), n in zip(pages, lengths, strict=True)], "intp"
+    )
     has_stream_keys = any(
         is_stream_field(data_key)
         for descriptor in stream.descriptors
-        for data_key in descriptor.get("data_keys", {}).values()
+        for data_key in descriptor["data_keys"].values()
     )
     if not has_stream_keys:
         rows = _rows_by_time(times, seqs, owners)
-        return StreamTable(pages, [[] for _ in stream.descriptors], rows)
+        return StreamTable(pages, [[] for _ in uids], rows, lengths, uids, place)
     data_keys = {doc["uid"]: doc["data_key"] for doc in stream.run.stream_resources()}
     stream_datum = [
-        _stream_datum(stream.run.stream_datum(d["uid"]), data_keys, d["uid"])
+        _stream_datum(stream.run.stream_datum(d["uid"]), data_keys, d["uid"], place)
         for d in stream.descriptors
     ]
-    return StreamTable(pages, stream_datum, _rows_by_seq_num(times, seqs, owners, stream_datum))
+    rows = _rows_by_seq_num(times, seqs, owners, stream_datum)
+    return StreamTable(pages, stream_datum, rows, lengths, uids, place)
