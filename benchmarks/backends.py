@@ -22,6 +22,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from databroker._stores.registry import backend as spec
+from databroker.testing.backends import mongo_client, storage
+
 from . import floors
 from .data import Documents, Scale
 
@@ -167,14 +170,7 @@ class FileStorage(Storage):
         return sorted(self.directory.glob(f"*.{self.suffix}"))
 
     def catalog(self) -> Any:
-        pattern = str(self.directory / f"*.{self.suffix}")
-        if self.suffix == "msgpack":
-            from databroker._drivers.msgpack import BlueskyMsgpackCatalog
-
-            return BlueskyMsgpackCatalog(pattern)
-        from databroker._drivers.jsonl import BlueskyJSONLCatalog
-
-        return BlueskyJSONLCatalog(pattern)
+        return storage(self.suffix, self.directory).catalog()
 
     def writer(self) -> Callable[[str, Any], None]:
         from databroker._stores.files.writers import JSONLWriter, MsgpackWriter
@@ -218,17 +214,15 @@ class NormalizedStorage(Storage):
 
     def __init__(self, client: Any, name: str) -> None:
         self.client = client
-        self.mds = client[f"{name}_mds"]
-        self.assets = client[f"{name}_assets"]
+        self.place = storage("mongo-normalized", ".", client=client, database=name)
+        self.mds, self.assets = self.place.databases()
 
     def discard(self) -> None:
         self.client.drop_database(self.mds.name)
         self.client.drop_database(self.assets.name)
 
     def catalog(self) -> Any:
-        from databroker._drivers.mongo_normalized import BlueskyMongoCatalog
-
-        return BlueskyMongoCatalog(self.mds, self.assets)
+        return self.place.catalog()
 
     def writer(self) -> Callable[[str, Any], None]:
         return self.catalog()._get_serializer()
@@ -270,15 +264,14 @@ class EmbeddedStorage(Storage):
 
     def __init__(self, client: Any, name: str) -> None:
         self.client = client
-        self.db = client[name]
+        self.place = storage("mongo-embedded", ".", client=client, database=name)
+        (self.db,) = self.place.databases()
 
     def discard(self) -> None:
         self.client.drop_database(self.db.name)
 
     def catalog(self) -> Any:
-        from databroker._drivers.mongo_embedded import BlueskyMongoCatalog
-
-        return BlueskyMongoCatalog(self.db)
+        return self.place.catalog()
 
     def writer(self) -> Callable[[str, Any], None]:
         return self.catalog()._get_serializer()
@@ -365,17 +358,11 @@ class Backend:
     def _mongo_client(self) -> Any:
         if self._client is None:
             uri = os.environ.get(MONGO_URI_VARIABLE)
-            if uri:
-                import pymongo
-
-                self._client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000)
-            else:
-                import mongomock
-
+            if not uri:
                 from .mongomock_cursor import install
 
                 install()  # or reading 100,000 events takes minutes, floor and databroker alike
-                self._client = mongomock.MongoClient()
+            self._client = mongo_client(uri)
         return self._client
 
     def storage(self, label: str) -> Storage:
@@ -403,18 +390,14 @@ class Backend:
 
 def make_backend(name: str, workdir: Path) -> Backend | str:
     """Return the backend ``name``, or why it cannot run (its driver does not import)."""
-    modules = {
-        "msgpack": "databroker._drivers.msgpack",
-        "jsonl": "databroker._drivers.jsonl",
-        "mongo_normalized": "databroker._drivers.mongo_normalized",
-        "mongo_embedded": "databroker._drivers.mongo_embedded",
-    }
     import importlib
 
+    from databroker.errors import ConfigError
+
     try:
-        importlib.import_module(modules[name])
+        spec(name).load_driver()
         if name.startswith("mongo") and not os.environ.get(MONGO_URI_VARIABLE):
             importlib.import_module("mongomock")
-    except ImportError as error:
+    except (ImportError, ConfigError) as error:
         return f"skipped {name}: {error}"
     return Backend(name, workdir)

@@ -3,76 +3,30 @@
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-BACKENDS = ["memory", "jsonl", "msgpack", "mongo-normalized", "mongo-embedded"]
+from databroker._stores.registry import names
+from databroker.testing.backends import MONGO_URI_VARIABLE, mongo_client, storage
+
+BACKENDS = names()
 #: A MongoDB server to run the suite against as well as mongomock (each test gets and drops
 #: its own databases).
-MONGO_URI = os.environ.get("DATABROKER_TEST_MONGO_URI")
+MONGO_URI = os.environ.get(MONGO_URI_VARIABLE)
 
 
-def _memory(tmp_path: Path) -> Any:
-    from databroker.in_memory import BlueskyInMemoryCatalog
-
-    return BlueskyInMemoryCatalog()
-
-
-def _jsonl(tmp_path: Path) -> Any:
-    from databroker._drivers.jsonl import BlueskyJSONLCatalog
-
-    return BlueskyJSONLCatalog(str(tmp_path / "*.jsonl"))
-
-
-def _msgpack(tmp_path: Path) -> Any:
-    from databroker._drivers.msgpack import BlueskyMsgpackCatalog
-
-    return BlueskyMsgpackCatalog(str(tmp_path / "*.msgpack"))
-
-
-def _mongo_client() -> Any:
-    if MONGO_URI:
-        import pymongo
-
-        return pymongo.MongoClient(MONGO_URI, serverSelectionTimeoutMS=5000)
-    import mongomock
-
-    return mongomock.MongoClient()
-
-
-def _mongo_normalized(tmp_path: Path) -> Any:
-    from databroker._drivers.mongo_normalized import BlueskyMongoCatalog
-
-    client = _mongo_client()
-    prefix = f"databroker_test_{uuid.uuid4().hex[:12]}"
-    catalog = BlueskyMongoCatalog(client[f"{prefix}_mds"], client[f"{prefix}_assets"])
-    catalog._test_cleanup = lambda: [
-        client.drop_database(f"{prefix}_{name}") for name in ("mds", "assets")
-    ]
+def _make_catalog(backend: str, directory: Path) -> Any:
+    """An empty catalog of ``backend`` in ``directory`` (Mongo: new databases, dropped by
+    the catalog's ``_test_cleanup``)."""
+    client = mongo_client(MONGO_URI) if backend.startswith("mongo") else None
+    place = storage(backend, directory, client=client)
+    catalog = place.catalog()
+    if client is not None:
+        catalog._test_cleanup = place.drop
     return catalog
-
-
-def _mongo_embedded(tmp_path: Path) -> Any:
-    from databroker._drivers.mongo_embedded import BlueskyMongoCatalog
-
-    client = _mongo_client()
-    name = f"databroker_test_{uuid.uuid4().hex[:12]}"
-    catalog = BlueskyMongoCatalog(client[name])
-    catalog._test_cleanup = lambda: client.drop_database(name)
-    return catalog
-
-
-_FACTORIES: dict[str, Callable[[Path], Any]] = {
-    "memory": _memory,
-    "jsonl": _jsonl,
-    "msgpack": _msgpack,
-    "mongo-normalized": _mongo_normalized,
-    "mongo-embedded": _mongo_embedded,
-}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -86,7 +40,7 @@ def catalog(backend: str, tmp_path: Path) -> Iterator[Any]:
     """An empty, writable catalog of the backend under test."""
     directory = tmp_path / "catalog"
     directory.mkdir()
-    cat = _FACTORIES[backend](directory)
+    cat = _make_catalog(backend, directory)
     yield cat
     cleanup = getattr(cat, "_test_cleanup", None)
     if cleanup is not None:

@@ -11,9 +11,10 @@ from typing import Any
 import mongomock
 import pytest
 
-from databroker._drivers import mongo_embedded, mongo_normalized
+from databroker._stores.registry import backend
+from databroker.testing.backends import MONGO_URI_VARIABLE, mongo_client
 
-SERVER_URI = os.environ.get("DATABROKER_TEST_MONGO_URI")
+SERVER_URI = os.environ.get(MONGO_URI_VARIABLE)
 SERVERS = ["mongomock"] + (["server"] if SERVER_URI else [])
 LAYOUTS = ["normalized", "embedded"]
 
@@ -27,12 +28,7 @@ def server(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def make_db(server: str) -> Iterator[Callable[[], Any]]:
     """A factory of new, empty databases on the server under test."""
-    if server == "mongomock":
-        client: Any = mongomock.MongoClient()
-    else:
-        import pymongo
-
-        client = pymongo.MongoClient(SERVER_URI, serverSelectionTimeoutMS=5000)
+    client = mongo_client(SERVER_URI if server == "server" else None)
     made: list[str] = []
 
     def factory() -> Any:
@@ -55,9 +51,7 @@ class Layout:
 
     def catalog(self, **kwargs: Any) -> Any:
         """A new catalog (driver class of this layout) over the databases."""
-        if self.kind == "embedded":
-            return mongo_embedded.BlueskyMongoCatalog(self.databases[0], **kwargs)
-        return mongo_normalized.BlueskyMongoCatalog(*self.databases, **kwargs)
+        return backend(f"mongo-{self.kind}").load_driver()(*self.databases, **kwargs)
 
     def suitcase_callback(self) -> Callable[[str, dict], None]:
         """A callback writing through suitcase-mongo (a new serializer per run)."""
