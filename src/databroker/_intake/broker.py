@@ -13,6 +13,7 @@ from .._fill.imports import import_object
 from .._runs import ReadContext
 from .._stores.base import CatalogStore, Doc, Serializer
 from ..errors import InvalidQuery
+from . import display
 from .entry import Entry, make_entry
 from .run_entries import RunEntries
 
@@ -38,7 +39,7 @@ def _dotted_get(doc: Mapping[str, Any] | None, path: str) -> Any:
     return value
 
 
-class Broker(Catalog):
+class Broker(display.RichDisplay, Catalog):
     """A catalog of bluesky runs (the base class of every databroker driver).
 
     Parameters
@@ -139,7 +140,24 @@ class Broker(Catalog):
         )
 
     def __getitem__(self, key: Any) -> Any:
+        """A run by uid, uid prefix, scan_id (N >= 0) or recency (-1 is the newest).
+
+        A slice gives a list of runs by position in time order, oldest first, so
+        ``catalog[-5:]`` is the five newest runs, the newest last.
+        """
+        if isinstance(key, slice):
+            return self._runs_by_position(key)
         return self._entries_map[key].get()
+
+    def _runs_by_position(self, positions: slice) -> list[Any]:
+        self.reload()
+        count = len(self._entries_map)
+        chosen = range(count)[positions]  # positions in time order, 0 the oldest
+        if not chosen:
+            return []
+        depth = count - min(chosen)  # how many of the newest runs the slice reaches
+        newest_first = [uid for uid, _ in zip(self._entries_map, range(depth), strict=False)]
+        return [self._entries_map[newest_first[count - 1 - p]].get() for p in chosen]
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries_map
@@ -158,10 +176,12 @@ class Broker(Catalog):
         for uid, entry in self._entries_map.items():
             yield uid, entry.get()
 
-    def values(self) -> Iterator[Any]:
-        """Yield the runs newest first."""
-        for _, run in self.items():
-            yield run
+    def values(self) -> RunValues:
+        """The runs: iterated newest first; indexed and sliced as the catalog is.
+
+        ``catalog.values()[-5:]`` is the five newest runs, the newest last.
+        """
+        return RunValues(self)
 
     def __getattr__(self, item: str) -> Any:
         if item.startswith("_") or item == "entry":
@@ -173,7 +193,7 @@ class Broker(Catalog):
 
     # -- search ---------------------------------------------------------------------------
 
-    def search(self, query: Any, **kwargs: Any) -> Broker:
+    def search(self, query: Any = None, **kwargs: Any) -> Broker:
         """Return a catalog of the runs matching ``query`` as well as this catalog's query.
 
         Parameters
@@ -182,10 +202,13 @@ class Broker(Catalog):
             A Mongo-style mapping on start documents, a ``databroker.queries.Query``, or a
             string (full-text search).
         **kwargs
-            Options for the database's ``find()`` (``limit``, ``hint``, ...), on catalogs
-            whose storage takes them (the normalized MongoDB layout); added to this
-            catalog's. Elsewhere a keyword argument raises ``TypeError``.
+            Without ``query``: start fields and the values they must equal
+            (``search(sample='Si', scan_id=3)``). With ``query``: options for the
+            database's ``find()`` (``limit``, ``hint``, ...), on catalogs whose storage
+            takes them (the normalized MongoDB layout); elsewhere they raise ``TypeError``.
         """
+        if query is None:
+            query, kwargs = dict(kwargs), {}
         if isinstance(query, str):
             from .._query.objects import TextQuery
 
@@ -225,16 +248,26 @@ class Broker(Catalog):
         return new
 
     def summary(self, fields: Any = None, *, limit: int | None = None) -> Any:
-        """Return a ``pandas.DataFrame`` with one row per run (index ``uid``).
+        """Return a ``pandas.DataFrame`` with one row per run (index ``uid``), newest first.
 
         Parameters
         ----------
         fields
-            Dotted names such as ``'start.scan_id'`` or ``'stop.exit_status'``.
+            Dotted names such as ``'start.scan_id'`` or ``'stop.exit_status'``; default
+            ``start.time, start.scan_id, start.plan_name, stop.exit_status, stop.time``.
         limit
             At most this many runs, newest first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Missing values are None (NaT for times). ``*.time`` fields are timezone-aware
+            datetimes in the local timezone (the process's ``TZ``), to the microsecond.
+            Printed, the table is shortened to fit an 80-column terminal (uids to 8
+            characters, ``start.scan_id`` shown as ``scan_id``, times to the second); the
+            values and column names themselves are unchanged.
         """
-        import pandas
+        from .run_table import run_table
 
         fields = list(fields) if fields is not None else list(_DEFAULT_SUMMARY_FIELDS)
         self._store.refresh(force=True)
@@ -246,7 +279,7 @@ class Broker(Catalog):
         uids = [start["uid"] for start in starts]
         needs_stop = any(field.startswith("stop.") for field in fields)
         stops = self._store.stops(uids) if needs_stop else {}
-        rows = {
+        columns = {
             field: [
                 _dotted_get(
                     start if field.startswith("start.") else stops.get(start["uid"]),
@@ -256,7 +289,7 @@ class Broker(Catalog):
             ]
             for field in fields
         }
-        return pandas.DataFrame(rows, index=pandas.Index(uids, name="uid"), columns=fields)
+        return run_table(columns, uids)
 
     # -- handlers and writing -------------------------------------------------------------
 
@@ -307,8 +340,31 @@ class Broker(Catalog):
         """Release what the catalog's storage opened."""
         self._store.close()
 
+    # -- display --------------------------------------------------------------------------
+
+    def _title(self) -> str:
+        return f"{type(self).__name__} {self.name!r}"
+
+    def _summary(self) -> display.CatalogSummary:
+        return display.summarize_catalog(self._store, self._query, title=self._title())
+
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r}>"
+        return display.catalog_repr(self._store, self._query, title=self._title())
+
+    def describe(self) -> dict[str, Any]:
+        """Return the catalog's ``name``, ``driver``, ``source``, ``query`` and run ``count``
+        (and, for a catalog loaded from a YAML file, its entry's ``args`` and ``metadata``)."""
+        described: dict[str, Any] = {}
+        if self._catalog_entry is not None:
+            described.update(self._catalog_entry.describe())
+        driver = type(self)
+        described.update(
+            name=self.name,
+            container=self.container,
+            driver=f"{driver.__module__}.{driver.__qualname__}",
+            **display.catalog_description(self._store, self._query),
+        )
+        return described
 
 
 def catalog_signature(init: Init) -> Init:
@@ -332,6 +388,26 @@ def catalog_signature(init: Init) -> Init:
     function: Any = init
     function.__signature__ = inspect.Signature([*own, *options, rest])
     return init
+
+
+class RunValues:
+    """The runs of a catalog: iterated newest first, indexed and sliced as the catalog is."""
+
+    def __init__(self, catalog: Broker) -> None:
+        self._catalog = catalog
+
+    def __iter__(self) -> Iterator[Any]:
+        for _, run in self._catalog.items():
+            yield run
+
+    def __len__(self) -> int:
+        return len(self._catalog)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._catalog[key]
+
+    def __repr__(self) -> str:
+        return f"<RunValues of {self._catalog!r}>"
 
 
 class ListingWriter:

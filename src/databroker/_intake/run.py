@@ -13,6 +13,7 @@ from .._runs.reader import RunReader
 from .._runs.transforms import parse_transforms
 from .._stores.callables import store_from_callables
 from ..errors import InvalidArgument
+from . import display
 from .entry import make_entry
 
 __all__ = ["BlueskyRun"]
@@ -41,14 +42,7 @@ def _reader_from_callables(
     return RunReader(store_from_callables(**callables), get_filler, parse_transforms(transforms))
 
 
-def _format_time(value: float | None) -> str:
-    if value is None:
-        return "?"
-    seconds = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value))
-    return f"{seconds}.{round((value % 1) * 1000) % 1000:03d}"
-
-
-class BlueskyRun(Catalog):
+class BlueskyRun(display.RichDisplay, Catalog):
     """One bluesky run: its metadata, its documents, and its streams as entries.
 
     Third-party drivers construct it from keyword callables (see the v2 API spec);
@@ -126,6 +120,21 @@ class BlueskyRun(Catalog):
     def uid(self) -> str:
         """The run's start uid."""
         return self._view.uid
+
+    @property
+    def start(self) -> Any:
+        """The start document (as ``run.metadata['start']``; databroker 2 spelling)."""
+        return self._view.start()
+
+    @property
+    def stop(self) -> Any:
+        """The stop document, or None while the run has none."""
+        return self._view.stop()
+
+    @property
+    def descriptors(self) -> list[Any]:
+        """Every descriptor of the run, of all streams, ordered by time."""
+        return self._view.descriptors()
 
     # -- streams --------------------------------------------------------------------------
 
@@ -288,20 +297,7 @@ class BlueskyRun(Catalog):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} uid={self.uid!r}>"
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        try:
-            start = self._view.start()
-            stop: Mapping[str, Any] = self._view.stop() or {}
-            text = "\n".join(
-                [
-                    f"{type(self).__name__}",
-                    f"  uid={start['uid']!r}",
-                    f"  exit_status={stop.get('exit_status', '?')!r}",
-                    f"  {_format_time(start.get('time'))} -- {_format_time(stop.get('time'))}",
-                    "  Streams:",
-                    *(f"    * {name}" for name in self._view.stream_names()),
-                ]
-            )
-        except Exception:
-            text = "*REPR RENDERING FAILURE*"
-        printer.text(text)
+    def _summary(self) -> display.RunSummary:
+        """uid, scan_id, plan, local start/stop times, exit status, streams with their fields
+        and event counts (``IPython`` shows it; no event is read)."""
+        return display.summarize_run(self.reader, title=type(self).__name__)
