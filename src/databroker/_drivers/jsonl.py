@@ -16,8 +16,10 @@ class BlueskyJSONLCatalog(FileCatalog):
     ----------
     paths
         A glob pattern (``'data/*.jsonl'``) or a list of them.
-    handler_registry, root_map, filler_class, query, transforms
-        The reading options of every catalog (see :class:`databroker.v2.Broker`).
+    **kwargs
+        The reading options every catalog takes (``handler_registry``, ``root_map``,
+        ``filler_class``, ``query``, ``transforms``: see :class:`databroker.v2.Broker`) and
+        intake's options (``name``, ``metadata``, ``ttl``).
     """
 
     name = "bluesky-jsonl-catalog"
