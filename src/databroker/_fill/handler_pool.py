@@ -1,11 +1,13 @@
 """Open handler instances of one run: creation from (stream) resources, an LRU bound, errors.
 
-The pool is what dask tasks hold on to, so it pickles without its open instances (they are
-recreated on first use in the receiving process).
+The pool is what dask tasks hold on to, so it pickles (with plain pickle) without its open
+instances, which are recreated on first use in the receiving process, and with the registered
+handler classes rather than the Filler's coerced local subclasses of them.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -16,7 +18,7 @@ import numpy as np
 from ..errors import DatabrokerError, ExternalFileNotFound, HandlerError, UnknownHandlerSpec
 from .paths import ResolvedPath, resource_location, stream_resource_location
 
-__all__ = ["HandlerPool", "is_stream_resource", "spec_of"]
+__all__ = ["HandlerPool", "is_stream_resource", "picklable_registry", "spec_of"]
 
 #: Spec bound of the number of open handler instances per run.
 MAX_OPEN_HANDLERS = 64
@@ -33,6 +35,38 @@ def spec_of(doc: Mapping[str, Any]) -> str:
         # StreamResources written by early ophyd-async carried ``spec`` instead of ``mimetype``.
         return doc.get("mimetype") or doc["spec"]
     return doc["spec"]
+
+
+def _importable(cls: Any) -> Any:
+    """Return the first class of ``cls``'s MRO that pickle can find by module and name.
+
+    Coercions (event-model's ``force_numpy``, our ``'delayed'``) make local subclasses that
+    pickle cannot name; their base is the registered handler class.
+    """
+    for candidate in getattr(cls, "__mro__", ()):
+        found: Any = sys.modules.get(getattr(candidate, "__module__", ""))
+        for part in getattr(candidate, "__qualname__", "").split("."):
+            found = getattr(found, part, None)
+        if found is candidate:
+            return candidate
+    return cls
+
+
+def picklable_registry(registry: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return a registry that pickles: a lazy one as it is (its entry points unloaded), else
+    ``{key: class}`` with each coerced class replaced by its importable handler class.
+
+    The pool only calls handlers and turns their results into arrays itself, so the
+    coercion is not needed in the process the pool is sent to.
+    """
+    lazy = getattr(registry, "picklable", None)
+    if lazy is not None:
+        return lazy()  # type: ignore[no-any-return]
+    inner = getattr(registry, "_handler_registry", None)  # event-model's HandlerRegistryView
+    lazy = getattr(inner, "picklable", None)
+    if lazy is not None:
+        return lazy()  # type: ignore[no-any-return]
+    return {key: _importable(cls) for key, cls in registry.items()}
 
 
 class _Open:
@@ -77,6 +111,7 @@ class HandlerPool:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
+        state["handler_registry"] = picklable_registry(self.handler_registry)
         state["_open"] = OrderedDict()
         del state["_lock"]
         return state
