@@ -61,11 +61,11 @@ def picklable_registry(registry: Mapping[str, Any]) -> Mapping[str, Any]:
     """
     lazy = getattr(registry, "picklable", None)
     if lazy is not None:
-        return lazy()  # type: ignore[no-any-return]
+        return lazy()
     inner = getattr(registry, "_handler_registry", None)  # event-model's HandlerRegistryView
     lazy = getattr(inner, "picklable", None)
     if lazy is not None:
-        return lazy()  # type: ignore[no-any-return]
+        return lazy()
     return {key: _importable(cls) for key, cls in registry.items()}
 
 
