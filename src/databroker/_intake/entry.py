@@ -69,11 +69,26 @@ class Entry(LocalCatalogEntry):
         """Forget every cached source."""
         self._sources.clear()
 
+    # IPython's display: the source's own (intake's ``_ipython_display_`` would show the
+    # entry's arguments, a whole RunReader among them, instead of the run).
+    _ipython_display_ = None
+
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        return self.get()._repr_pretty_(printer, cycle)
+        source = self.get()
+        if hasattr(type(source), "_repr_pretty_"):
+            source._repr_pretty_(printer, cycle)
+        else:
+            printer.text(repr(source))
+
+    def _repr_html_(self) -> Any:
+        source = self.get()
+        return source._repr_html_() if hasattr(type(source), "_repr_html_") else None
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
-        return self.get()._repr_mimebundle_(include=include, exclude=exclude)
+        source = self.get()
+        if hasattr(type(source), "_repr_mimebundle_"):
+            return source._repr_mimebundle_(include=include, exclude=exclude)
+        return {"text/plain": repr(source)}
 
 
 def make_entry(

@@ -9,6 +9,7 @@ from intake.catalog import Catalog
 from intake.source.base import DataSource, Schema
 
 from .._runs.reader import RunReader
+from . import display
 from .entry import make_entry
 
 __all__ = ["BlueskyConfigSource", "BlueskyEventStream"]
@@ -16,7 +17,7 @@ __all__ = ["BlueskyConfigSource", "BlueskyEventStream"]
 _AUTO_PARTITION_SIZE = 5
 
 
-class BlueskyEventStream(DataSource):
+class BlueskyEventStream(display.RichDisplay, DataSource):
     """One stream of a run: an intake source whose ``read()`` returns an ``xarray.Dataset``.
 
     Parameters
@@ -91,20 +92,38 @@ class BlueskyEventStream(DataSource):
 
     # -- data -----------------------------------------------------------------------------
 
-    def _build(self, *, lazy: bool) -> Any:
+    def _build(self, *, lazy: bool, time_as: str = "float") -> Any:
         return self._reader.read_stream(
-            self._stream_name, include=self._include, exclude=self._exclude, lazy=lazy
+            self._stream_name,
+            include=self._include,
+            exclude=self._exclude,
+            lazy=lazy,
+            time_as=time_as,
         )
 
-    def read(self) -> Any:
-        """Return the stream as a numpy-backed ``xarray.Dataset``."""
-        dataset = self._build(lazy=False)
+    def read(self, time_as: str = "float") -> Any:
+        """Return the stream as a numpy-backed ``xarray.Dataset``.
+
+        Parameters
+        ----------
+        time_as
+            The ``time`` coordinate as ``'float'`` (epoch seconds, the default),
+            ``'datetime'`` (``datetime64[ns]``, local wall-clock time, naive) or ``'utc'``
+            (``datetime64[ns]``, UTC, naive).
+        """
+        dataset = self._build(lazy=False, time_as=time_as)
         self._describe(dataset)
         return dataset
 
-    def to_dask(self) -> Any:
-        """Return the stream as an ``xarray.Dataset`` whose data variables are dask arrays."""
-        dataset = self._build(lazy=True)
+    def to_dask(self, time_as: str = "float") -> Any:
+        """Return the stream as an ``xarray.Dataset`` whose data variables are dask arrays.
+
+        Parameters
+        ----------
+        time_as
+            As for :meth:`read`.
+        """
+        dataset = self._build(lazy=True, time_as=time_as)
         self._describe(dataset)
         return dataset
 
@@ -194,6 +213,10 @@ class BlueskyEventStream(DataSource):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._stream_name!r} from Run {self._reader.uid[:8]}...>"
+
+    def _summary(self) -> display.StreamSummary:
+        """Event count and fields (dtype, shape) from the descriptors; no event is read."""
+        return display.summarize_stream(self._reader, self._stream_name, title=repr(self))
 
 
 class BlueskyConfigSource(DataSource):

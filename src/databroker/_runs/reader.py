@@ -12,16 +12,34 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .._stores.base import Doc, RunStore
+from ..errors import InvalidArgument
 from .ordering import iter_run_documents
 from .transforms import parse_transforms
 from .view import RunView, Transform
 
-__all__ = ["FILL_MODES", "RunReader", "coercion_for_fill"]
+__all__ = ["FILL_MODES", "TIME_AS", "RunReader", "coercion_for_fill", "datetimes"]
 
 #: ``fill=`` values and the event-model coercion each uses (``'no'`` fills nothing).
 FILL_MODES = {"yes": "force_numpy", "delayed": "delayed", "no": None}
 
 GetFiller = Callable[..., Any]
+
+
+#: ``time_as=`` values of :meth:`RunReader.read_stream`.
+TIME_AS = ("float", "datetime", "utc")
+
+
+def datetimes(seconds: Any, *, local: bool) -> Any:
+    """Return epoch seconds as naive ``datetime64[ns]``: local wall-clock time or UTC."""
+    import pandas
+
+    stamps = pandas.to_datetime(pandas.Series(seconds, dtype="float64"), unit="s", utc=True)
+    stamps = stamps.dt.round("us")
+    if local:
+        from dateutil.tz import tzlocal
+
+        stamps = stamps.dt.tz_convert(tzlocal())
+    return stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
 
 
 def coercion_for_fill(fill: str) -> str | None:
@@ -134,12 +152,29 @@ class RunReader:
         include: Sequence[str] | None = None,
         exclude: Sequence[str] | None = None,
         lazy: bool = False,
+        time_as: str = "float",
     ) -> Any:
-        """Return one stream as an ``xarray.Dataset`` (dask-backed when ``lazy``)."""
+        """Return one stream as an ``xarray.Dataset`` (dask-backed when ``lazy``).
+
+        ``time_as`` gives the ``time`` coordinate as ``'float'`` (epoch seconds, as stored),
+        ``'datetime'`` (``datetime64[ns]``, local wall-clock time, naive, as v1's
+        ``table(localize_times=True)``) or ``'utc'`` (``datetime64[ns]``, UTC, naive); missing
+        times (StreamDatum rows without an event) become NaT.
+        """
         from .._assemble import build_dataset
 
+        if time_as not in TIME_AS:
+            raise InvalidArgument(
+                f"time_as must be one of {', '.join(map(repr, TIME_AS))}, not {time_as!r} "
+                f"(reading stream {stream_name!r} of run {self.uid!r})."
+            )
         data = self.stream_data(stream_name)
-        return build_dataset(data, include=include, exclude=exclude, lazy=lazy)
+        dataset = build_dataset(data, include=include, exclude=exclude, lazy=lazy)
+        if time_as == "float":
+            return dataset
+        time = dataset["time"]
+        values = datetimes(time.values, local=time_as == "datetime")
+        return dataset.assign_coords(time=(time.dims, values, time.attrs))
 
     def read_timestamps(
         self,
