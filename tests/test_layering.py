@@ -73,9 +73,15 @@ DOOR_DEFINED: dict[tuple[str, str], str] = {
     ("databroker.utils", "catalog_search_path"): "asks intake for its data directories",
 }
 
+#: Imports that go up on purpose: ``(file, imported module) -> why``. Each is made inside a
+#: function, on first use, so importing the lower room does not import the higher one.
+UPWARD_ON_USE: dict[tuple[str, str], str] = {
+    ("_intake/broker.py", "databroker.v1"): "catalog.v1, the spec's accessor of the 1.x API",
+}
+
 #: Files another engineer is reworking right now; their check is expected to fail until then.
-IN_PROGRESS = {"v1/stream_fields.py", "v1/images.py"}
-IN_PROGRESS_ROOMS = {"_intake", "_runs"}
+IN_PROGRESS: set[str] = set()
+IN_PROGRESS_ROOMS: set[str] = set()
 
 
 # -- the checker ------------------------------------------------------------------------------
@@ -169,7 +175,7 @@ def check_source(source: str, relative: str) -> list[Violation]:
         other = room_of(target)
         if other == room:
             continue
-        if (target, name) in DOOR_DEFINED:
+        if (target, name) in DOOR_DEFINED or (relative, target) in UPWARD_ON_USE:
             continue
         if other not in allowed:
             violations.append(
@@ -301,3 +307,16 @@ def test_checker_reports_unknown_rooms() -> None:
     """[new] A module in a folder the table does not know is reported, with the fix."""
     (violation,) = check_source("", "_newroom/thing.py")
     assert "add it to MAY_IMPORT" in str(violation)
+
+
+def test_upward_imports_are_made_on_first_use() -> None:
+    """[new] Each allowed upward import sits inside a function, never at module level."""
+    at_module_level = []
+    for relative, target in UPWARD_ON_USE:
+        module, is_package = module_name(relative)
+        tree = ast.parse((PACKAGE / relative).read_text(encoding="utf-8"))
+        top = ast.Module(body=[node for node in tree.body], type_ignores=[])
+        top.body = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+        if any(found == target for _, found, _ in _imports(top, module, is_package)):
+            at_module_level.append(f"{relative} -> {target}")
+    assert not at_module_level, at_module_level

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._documents.classes import EventPage
-from .._stores.run_documents import _slice_page
+from .._documents.pages import slice_page
 from .view import RunView
 
 __all__ = ["iter_run_documents", "merge_event_pages"]
@@ -99,4 +99,4 @@ def merge_event_pages(
         if low == 0 and high == len(page["uid"]):
             yield page if isinstance(page, EventPage) else EventPage(page)
         else:
-            yield EventPage(_slice_page(page, low, high))
+            yield EventPage(slice_page(page, low, high))

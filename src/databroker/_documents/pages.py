@@ -1,0 +1,143 @@
+"""The page rules of the document model: packing, unpacking, slicing and regrouping pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+__all__ = [
+    "pack_datum_page",
+    "pack_event_page",
+    "slice_page",
+    "to_datum_pages",
+    "to_event_pages",
+    "unpack_datum_page",
+    "unpack_event_page",
+]
+
+
+def slice_page(page: Mapping[str, Any], low: int, high: int) -> dict[str, Any]:
+    """Return rows ``[low, high)`` of an event or datum page (nested columns sliced too)."""
+    sliced: dict[str, Any] = {}
+    for key, value in page.items():
+        if isinstance(value, Mapping):
+            sliced[key] = {k: v[low:high] for k, v in value.items()}
+        elif isinstance(value, str):
+            sliced[key] = value
+        else:
+            sliced[key] = value[low:high]
+    return sliced
+
+
+def pack_event_page(events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Pack events of one descriptor, sharing one set of data keys, into an event page."""
+    events = list(events)
+    if not events:
+        raise ValueError("An event page needs at least one event.")
+    keys = list(events[0]["data"])
+    filled_keys: dict[str, None] = {}
+    for event in events:
+        filled_keys.update(dict.fromkeys(event.get("filled", ())))
+    return {
+        "descriptor": events[0]["descriptor"],
+        "uid": [event["uid"] for event in events],
+        "seq_num": [event["seq_num"] for event in events],
+        "time": [event["time"] for event in events],
+        "data": {key: [event["data"][key] for event in events] for key in keys},
+        "timestamps": {key: [event["timestamps"][key] for event in events] for key in keys},
+        "filled": {
+            key: [event.get("filled", {}).get(key, False) for event in events]
+            for key in filled_keys
+        },
+    }
+
+
+def unpack_event_page(page: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Yield the events of an event page, in list order."""
+    data = page["data"]
+    timestamps = page["timestamps"]
+    filled = page.get("filled") or {}
+    descriptor = page["descriptor"]
+    for i, uid in enumerate(page["uid"]):
+        yield {
+            "descriptor": descriptor,
+            "uid": uid,
+            "seq_num": page["seq_num"][i],
+            "time": page["time"][i],
+            "data": {key: values[i] for key, values in data.items()},
+            "timestamps": {key: values[i] for key, values in timestamps.items()},
+            "filled": {key: values[i] for key, values in filled.items()},
+        }
+
+
+def pack_datum_page(datum: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Pack datum of one resource, sharing one set of kwarg names, into a datum page."""
+    datum = list(datum)
+    if not datum:
+        raise ValueError("A datum page needs at least one datum.")
+    keys = list(datum[0]["datum_kwargs"])
+    return {
+        "resource": datum[0]["resource"],
+        "datum_id": [d["datum_id"] for d in datum],
+        "datum_kwargs": {key: [d["datum_kwargs"][key] for d in datum] for key in keys},
+    }
+
+
+def unpack_datum_page(page: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Yield the datum of a datum page, in list order."""
+    kwargs = page["datum_kwargs"]
+    resource = page["resource"]
+    for i, datum_id in enumerate(page["datum_id"]):
+        yield {
+            "resource": resource,
+            "datum_id": datum_id,
+            "datum_kwargs": {key: values[i] for key, values in kwargs.items()},
+        }
+
+
+def _group_consecutive(items: Iterable[Mapping[str, Any]], key: Any) -> Iterator[list[Any]]:
+    group: list[Any] = []
+    group_key = None
+    for item in items:
+        item_key = key(item)
+        if group and item_key != group_key:
+            yield group
+            group = []
+        group_key = item_key
+        group.append(item)
+    if group:
+        yield group
+
+
+def to_event_pages(get_events: Any, page_size: int) -> Any:
+    """Decorate a function returning events so that it returns event pages instead.
+
+    Consecutive events of one descriptor with the same data keys go into one page of at
+    most ``page_size`` events.
+    """
+
+    def get_event_pages(*args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        events = get_events(*args, **kwargs)
+        grouped = _group_consecutive(
+            events, lambda event: (event["descriptor"], tuple(event["data"]))
+        )
+        for group in grouped:
+            for offset in range(0, len(group), page_size):
+                yield pack_event_page(group[offset : offset + page_size])
+
+    return get_event_pages
+
+
+def to_datum_pages(get_datums: Any, page_size: int) -> Any:
+    """Decorate a function returning datum so that it returns datum pages instead."""
+
+    def get_datum_pages(*args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        datums = get_datums(*args, **kwargs)
+        grouped = _group_consecutive(
+            datums, lambda datum: (datum["resource"], tuple(datum["datum_kwargs"]))
+        )
+        for group in grouped:
+            for offset in range(0, len(group), page_size):
+                yield pack_datum_page(group[offset : offset + page_size])
+
+    return get_datum_pages
