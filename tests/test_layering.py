@@ -315,8 +315,8 @@ def test_upward_imports_are_made_on_first_use() -> None:
     for relative, target in UPWARD_ON_USE:
         module, is_package = module_name(relative)
         tree = ast.parse((PACKAGE / relative).read_text(encoding="utf-8"))
-        top = ast.Module(body=[node for node in tree.body], type_ignores=[])
-        top.body = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+        imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+        top = ast.Module(body=imports, type_ignores=[])
         if any(found == target for _, found, _ in _imports(top, module, is_package)):
             at_module_level.append(f"{relative} -> {target}")
     assert not at_module_level, at_module_level
