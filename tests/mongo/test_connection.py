@@ -48,6 +48,33 @@ def test_unreachable_server_is_quick_and_hides_password() -> None:
     assert uri not in mongo_common._clients  # the failed catalog returned its client
 
 
+def test_unreachable_server_from_v1_config_is_quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """[fix] A legacy 1.x config (metadatastore/assets) pointing at an unreachable server
+    fails within seconds with ServerUnreachable, as from YAML or code (was 30 s)."""
+    from databroker.v1 import config as v1_config
+
+    monkeypatch.setattr(v1_config, "_clients", {})
+    section = {"host": "127.0.0.1", "port": 1, "database": "mds"}
+    config = {
+        "metadatastore": {
+            "module": "databroker.headersource.mongo",
+            "class": "MDS",
+            "config": section,
+        },
+        "assets": {
+            "module": "databroker.assets.mongo",
+            "class": "Registry",
+            "config": {**section, "database": "assets"},
+        },
+    }
+    began = time.monotonic()
+    with pytest.raises(ServerUnreachable, match=r"127\.0\.0\.1:1"):
+        v1_config.from_config(config)
+    assert time.monotonic() - began < 15
+    for client in v1_config._clients.values():
+        client.close()
+
+
 def test_clients_shared_per_uri_and_closed_by_last_user() -> None:
     """[fix] URI clients are shared process-wide; the last close() closes, close is idempotent."""
     uri = "mongodb://127.0.0.1:1/shared_test?connect=false"

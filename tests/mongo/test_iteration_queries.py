@@ -51,6 +51,22 @@ def test_listing_uids_fetches_no_stops(layout: Any, find_counter: Any) -> None:
     find_counter.calls.clear()
     assert sorted(cat) == uids
     assert set(find_counter.calls) <= {"run_start", "header"}
+    # One cursor for the listing; len() is an aggregation (counting each uid once), which
+    # mongomock runs through one more find() of the collection.
+    assert len(find_counter.calls) <= 2
+
+
+def test_listing_uids_with_unique_index_one_query(normalized: Any, find_counter: Any) -> None:
+    """[new] With ensure_indexes()' unique uid index, len() is a plain count: one cursor.
+
+    (Normalized only: mongomock cannot build the embedded unique index on an array field.)
+    """
+    cat = normalized.catalog()
+    uids = _write_runs(cat, 20)
+    cat.ensure_indexes()
+    cat = normalized.catalog()
+    find_counter.calls.clear()
+    assert sorted(cat) == uids
     assert len(find_counter.calls) == 1
 
 

@@ -30,10 +30,11 @@ _clients_lock = threading.Lock()
 
 
 def _new_client(uri: str) -> Any:
-    """Make a MongoClient (tests replace this with mongomock's)."""
-    import pymongo
+    """Make a MongoClient that gives up on an unreachable server after a few seconds, as the
+    catalogs made from YAML or code do (tests replace this with mongomock's)."""
+    from .._stores.mongo.common import new_client
 
-    return pymongo.MongoClient(uri)
+    return new_client(uri)
 
 
 def _client(uri: str) -> Any:

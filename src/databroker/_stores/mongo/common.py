@@ -8,7 +8,7 @@ keeps ``import databroker`` light.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -27,11 +27,15 @@ __all__ = [
     "check_layout",
     "check_same",
     "describe_hosts",
+    "distinct_count",
+    "has_unique_index",
+    "new_client",
     "open_database",
     "plain_query",
     "query_errors",
     "rewrite_for_embedded",
     "sanitized",
+    "window_stages",
     "without_id",
 ]
 
@@ -156,21 +160,75 @@ def open_database(database_or_uri: Any, argument: str) -> Connection:
             )
         return Connection(database_or_uri, None)
     parsed = _parse_uri(database_or_uri, argument)
-    import pymongo
-
     with _clients_lock:
         entry = _clients.get(database_or_uri)
         if entry is None:
-            options = {k.lower() for k in parsed["options"]}
-            timeout: dict[str, Any] = (
-                {}
-                if "serverselectiontimeoutms" in options
-                else {"serverSelectionTimeoutMS": _SERVER_SELECTION_TIMEOUT_MS}
-            )
-            client: Any = pymongo.MongoClient(database_or_uri, **timeout)
-            entry = _clients[database_or_uri] = [client, 0]
+            entry = _clients[database_or_uri] = [new_client(database_or_uri), 0]
         entry[1] += 1
     return Connection(entry[0][parsed["database"]], database_or_uri)
+
+
+def new_client(uri: str) -> Any:
+    """Return a new ``pymongo.MongoClient`` for ``uri`` that gives up on an unreachable server
+    after a few seconds (pymongo's default is 30 s), unless the URI sets its own timeout."""
+    import pymongo
+
+    options = {key.lower() for key in _uri_options(uri)}
+    timeout: dict[str, Any] = (
+        {}
+        if "serverselectiontimeoutms" in options
+        else {"serverSelectionTimeoutMS": _SERVER_SELECTION_TIMEOUT_MS}
+    )
+    return pymongo.MongoClient(uri, **timeout)
+
+
+def _uri_options(uri: str) -> Mapping[str, Any]:
+    from pymongo import uri_parser
+
+    try:
+        return uri_parser.parse_uri(uri)["options"]
+    except Exception:  # let pymongo's own client raise its clear error
+        return {}
+
+
+def has_unique_index(collection: Any, field: str) -> bool:
+    """Whether ``collection`` has a unique index on ``field`` alone (no copies can exist)."""
+    try:
+        indexes = collection.index_information()
+    except Exception:  # no permission to list indexes: assume copies may exist
+        return False
+    return any(
+        info.get("unique") and [name for name, _ in info.get("key", [])] == [field]
+        for info in indexes.values()
+    )
+
+
+def distinct_count(collection: Any, stages: Sequence[Mapping[str, Any]], key: Any) -> int:
+    """Count the distinct values of ``key`` (an aggregation expression such as ``'$uid'``)
+    among the documents that the aggregation ``stages`` ($match, $sort, ...) pass on.
+
+    A document stored twice counts once, as every listing yields it once.
+    """
+    pipeline = [*stages, {"$group": {"_id": key}}, {"$count": "n"}]
+    for result in collection.aggregate(pipeline, allowDiskUse=True):
+        return int(result["n"])
+    return 0  # a server gives no result for no documents (mongomock gives n = 0)
+
+
+def window_stages(find_options: Mapping[str, Any], default_sort: Any) -> list[dict[str, Any]]:
+    """The aggregation stages that select what ``find(sort=, skip=, limit=)`` would return."""
+    skip, limit = find_options.get("skip") or 0, find_options.get("limit") or 0
+    if not (skip or limit):
+        return []
+    sort = find_options.get("sort") or default_sort
+    if isinstance(sort, str):
+        sort = [(sort, 1)]
+    stages: list[dict[str, Any]] = [{"$sort": dict(sort)}]
+    if skip:
+        stages.append({"$skip": int(skip)})
+    if limit:
+        stages.append({"$limit": abs(int(limit))})
+    return stages
 
 
 def describe_hosts(database: Any) -> str:

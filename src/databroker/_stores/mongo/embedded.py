@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 from ...errors import NotSupported, RunNotFound
@@ -19,13 +20,16 @@ from ..base import CatalogStore, Doc, Query, RunStore, Serializer
 from .common import (
     BATCH,
     check_layout,
+    distinct_count,
+    has_unique_index,
     open_database,
     query_errors,
     rewrite_for_embedded,
 )
 from .embedded_run import EmbeddedRun
 from .indexes import EMBEDDED_INDEXES, check_indexes, ensure_indexes
-from .starts import StartCache, StopCache
+from .starts import HAS_UID, StartCache, StopCache, listable
+from .stored import location
 
 __all__ = ["EmbeddedCatalogStore"]
 
@@ -34,6 +38,10 @@ NEWEST = [("start.time", -1), ("start.uid", 1)]
 # The stop is small and lives in the same header: fetching it with the start spares opening
 # a listed run another query.
 _START_AND_STOP = {"start": True, "stop": True, "_id": False}
+#: Listing keeps ``_id`` so a header that is not a run can be named in the warning.
+_LISTED = {"start": True, "stop": True}
+#: A header that can be listed (and counted) as a run: its start has a string uid.
+_LISTABLE = {"start.0.uid": HAS_UID}
 
 
 def _and(clause: dict[str, Any], query: Query) -> dict[str, Any]:
@@ -70,25 +78,38 @@ class EmbeddedCatalogStore(CatalogStore):
             "using the first inserted. Remove the extra ones."
         )
         self._stops = StopCache(None)
+        #: Whether header has a unique index on start.uid (None: not yet asked).
+        self._uid_is_unique: bool | None = None
 
     # -- helpers ------------------------------------------------------------------------------
 
     def _start_of_header(self, header: Mapping[str, Any]) -> Doc | None:
         starts = header.get("start") or []
-        if not starts:
+        if not starts or not isinstance(starts[0], Mapping):
             return None
         stops = header.get("stop") or []
-        uid = starts[0]["uid"]
+        uid = starts[0].get("uid")
+        if not isinstance(uid, str):
+            return None
         if stops and self._stops.get(uid) is None:  # of duplicate headers, the first counts
             self._stops.remember(uid, stops[0])
         return self._starts.remember(starts[0])
 
-    def _first(self, filter: dict[str, Any], query: Any, skip: int = 0) -> Doc | None:
+    def _first(self, filter: dict[str, Any], query: Any) -> Doc | None:
+        filter = {"$and": [filter, _LISTABLE]}
         with query_errors(query, self.backend_name):
-            cursor = self.database.header.find(filter, _START_AND_STOP, sort=NEWEST, skip=skip)
+            cursor = self.database.header.find(filter, _START_AND_STOP, sort=NEWEST)
             for header in cursor.limit(1):
                 return self._start_of_header(header)
         return None
+
+    def _listed(self, query: Query, **options: Any) -> Iterator[Doc]:
+        """The starts of a ``header`` cursor as listed: each uid once, none without one."""
+        cursor = self.database.header.find(rewrite_for_embedded(query), _LISTED, **options)
+        where = location(self.database, "header")
+        return self._starts.unique(
+            listable(self._start_of_header(header), header.get("_id"), where) for header in cursor
+        )
 
     # -- CatalogStore ------------------------------------------------------------------------
 
@@ -97,18 +118,24 @@ class EmbeddedCatalogStore(CatalogStore):
         if force:
             self._starts.clear()
             self._stops.clear()
+            self._uid_is_unique = None
 
     def iter_starts(self, query: Query) -> Iterator[Doc]:
-        filter = rewrite_for_embedded(query)
         with query_errors(query, self.backend_name):
-            cursor = self.database.header.find(
-                filter, _START_AND_STOP, sort=NEWEST, batch_size=BATCH
-            )
-            yield from self._starts.unique(self._start_of_header(h) for h in cursor)
+            yield from self._listed(query, sort=NEWEST, batch_size=BATCH)
 
     def count(self, query: Query) -> int:
+        # What iter_starts yields: one run per start uid, none for a header without a start.
+        # A unique index on start.uid (ensure_indexes()) rules copies out: a plain count.
+        match = {"$and": [rewrite_for_embedded(query), _LISTABLE]}
+        collection = self.database.header
+        if self._uid_is_unique is None:
+            self._uid_is_unique = has_unique_index(collection, "start.uid")
         with query_errors(query, self.backend_name):
-            return self.database.header.count_documents(rewrite_for_embedded(query))
+            if self._uid_is_unique:
+                return collection.count_documents(match)
+            first_uid = {"$arrayElemAt": ["$start.uid", 0]}
+            return distinct_count(collection, [{"$match": match}], first_uid)
 
     def get_start(self, uid: str, query: Query) -> Doc | None:
         with query_errors(query, self.backend_name):
@@ -131,7 +158,10 @@ class EmbeddedCatalogStore(CatalogStore):
         return self._first(_and({"start.scan_id": scan_id}, query), query)
 
     def nth_newest(self, n: int, query: Query) -> Doc | None:
-        return self._first(rewrite_for_embedded(query), query, skip=n)
+        # Counted as listed (copies once, none without a start), so cat[-N] agrees with list().
+        with query_errors(query, self.backend_name):
+            starts = self._listed(query, sort=NEWEST, batch_size=min(n + 1, BATCH))
+            return next(islice(starts, n, None), None)
 
     def open_run(self, uid: str) -> RunStore:
         return EmbeddedRun(self, uid, self._starts.get(uid))

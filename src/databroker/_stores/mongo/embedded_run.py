@@ -7,12 +7,21 @@ selects only the pages whose index range overlaps it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..._documents.classes import unpack_datum_page, unpack_event_page
 from ...errors import BrokenReference
 from ..base import Doc, RunStore
 from .common import BATCH, MongoRunBase
+from .stored import (
+    check_datum_page,
+    check_event_page,
+    checked_resource,
+    location,
+    unique_documents,
+    unique_rows,
+)
 
 if TYPE_CHECKING:
     from .embedded import EmbeddedCatalogStore
@@ -20,8 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["EmbeddedRun"]
 
 _PAGE_PROJECTION = {"_id": False, "size": False}
-#: The column mappings of event pages (keyed by ``uid``) and datum pages (``datum_id``).
-_PAGE_MAPPINGS = {"uid": ("data", "timestamps", "filled"), "datum_id": ("datum_kwargs",)}
 
 
 def _slice(page: Mapping[str, Any], low: int, high: int) -> dict[str, Any]:
@@ -38,9 +45,15 @@ def _slice(page: Mapping[str, Any], low: int, high: int) -> dict[str, Any]:
 
 
 def _windowed_pages(
-    collection: Any, field: str, uid: str, ids_key: str, skip: int, limit: int | None
+    collection: Any,
+    field: str,
+    uid: str,
+    check: Callable[[dict[str, Any]], dict[str, Any]],
+    skip: int,
+    limit: int | None,
 ) -> Iterator[dict[str, Any]]:
-    """Yield the pages of ``{field: uid}`` cut to rows ``[skip, skip + limit)``."""
+    """Yield the pages of ``{field: uid}``, each ``check``-ed, cut to rows ``[skip, skip +
+    limit)``."""
     end = None if limit is None else skip + limit
     filter: dict[str, Any] = {field: uid}
     if skip:
@@ -51,10 +64,8 @@ def _windowed_pages(
     for page in collection.find(filter, _PAGE_PROJECTION, sort=[("first_index", 1)]):
         first = page.pop("first_index", position)
         page.pop("last_index", None)
-        # Rows are pushed key by key, so a page of rows without keys stores no mapping at all.
-        for mapping in _PAGE_MAPPINGS[ids_key]:
-            page.setdefault(mapping, {})
-        rows = len(page[ids_key])
+        page = check(page)
+        rows = len(page["uid" if field == "descriptor" else "datum_id"])
         position = first + rows
         low = max(skip - first, 0)
         high = rows if end is None else min(end - first, rows)
@@ -81,18 +92,31 @@ class EmbeddedRun(MongoRunBase, RunStore):
         super().__init__(catalog, uid, start)
         self._catalog: EmbeddedCatalogStore = catalog
         self._db = catalog.database
+        self._descriptors: dict[str, Doc] = {}
 
     def _header_field(self, field: str) -> Any:
         header = self._db.header.find_one({"run_id": self.uid}, {field: True, "_id": False})
         return (header or {}).get(field)
 
     def _header_list(self, field: str) -> list[Doc]:
-        return list(self._header_field(field) or [])
+        """The documents of one list of the header, each uid once."""
+        kind = {"descriptors": "descriptor", "resources": "resource"}.get(field, field[:-1])
+        return unique_documents(self._header_field(field) or [], kind, self.uid, self._where())
+
+    def _where(self, collection: str = "header") -> str:
+        return location(self._db, collection)
 
     # -- run-level documents ------------------------------------------------------------
 
     def descriptors(self) -> list[Doc]:
-        return sorted(self._header_list("descriptors"), key=lambda doc: doc.get("time", 0.0))
+        found = sorted(self._header_list("descriptors"), key=lambda doc: doc.get("time", 0.0))
+        self._descriptors.update((doc["uid"], doc) for doc in found if "uid" in doc)
+        return found
+
+    def _data_keys(self, descriptor_uid: str) -> Mapping[str, Any]:
+        if descriptor_uid not in self._descriptors:
+            self.descriptors()
+        return (self._descriptors.get(descriptor_uid) or {}).get("data_keys") or {}
 
     # -- events ------------------------------------------------------------------------
 
@@ -101,7 +125,21 @@ class EmbeddedRun(MongoRunBase, RunStore):
     ) -> Iterator[Doc]:
         if limit is not None and limit <= 0:
             return iter(())
-        return _windowed_pages(self._db.event, "descriptor", descriptor_uid, "uid", skip, limit)
+        where = self._where("event")
+        data_keys = self._data_keys(descriptor_uid)
+        what = f"event page of descriptor {descriptor_uid!r}"
+
+        def check(page: dict[str, Any]) -> dict[str, Any]:
+            return check_event_page(page, data_keys, what, self.uid, where)
+
+        def copies(uids: list[Any]) -> Iterator[dict[str, Any]]:
+            filter = {"descriptor": descriptor_uid, "uid": {"$in": uids}}
+            wanted = set(uids)
+            for page in self._db.event.find(filter, _PAGE_PROJECTION):
+                yield from (e for e in unpack_event_page(check(page)) if e["uid"] in wanted)
+
+        pages = _windowed_pages(self._db.event, "descriptor", descriptor_uid, check, skip, limit)
+        return unique_rows(pages, "uid", copies, "event", self.uid, where)
 
     def event_count(self, descriptor_uid: str) -> int:
         return self._count(self._db.event, "descriptor", descriptor_uid)
@@ -124,7 +162,7 @@ class EmbeddedRun(MongoRunBase, RunStore):
     def resource(self, uid: str) -> Doc:
         for doc in self.resources():
             if doc.get("uid") == uid:
-                return doc
+                return checked_resource(doc, self.uid, self._where())
         raise BrokenReference(
             f"Resource {uid!r}, referenced in run {self.uid!r}, is not in the header of the run "
             f"in database {self._db.name!r}."
@@ -134,7 +172,7 @@ class EmbeddedRun(MongoRunBase, RunStore):
         resources = {doc.get("uid"): doc for doc in self.resources()}
         head, slash, _ = datum_id.rpartition("/")
         if slash and head in resources:  # datum ids are usually '<resource uid>/<n>'
-            return resources[head]
+            return checked_resource(resources[head], self.uid, self._where())
         page = self._db.datum.find_one({"datum_id": datum_id}, {"resource": True})
         if page is None:
             raise BrokenReference(
@@ -148,7 +186,20 @@ class EmbeddedRun(MongoRunBase, RunStore):
     ) -> Iterator[Doc]:
         if limit is not None and limit <= 0:
             return iter(())
-        return _windowed_pages(self._db.datum, "resource", resource_uid, "datum_id", skip, limit)
+        where = self._where("datum")
+        what = f"datum page of resource {resource_uid!r}"
+
+        def check(page: dict[str, Any]) -> dict[str, Any]:
+            return check_datum_page(page, what, self.uid, where)
+
+        def copies(ids: list[Any]) -> Iterator[dict[str, Any]]:
+            filter = {"resource": resource_uid, "datum_id": {"$in": ids}}
+            wanted = set(ids)
+            for page in self._db.datum.find(filter, _PAGE_PROJECTION):
+                yield from (d for d in unpack_datum_page(check(page)) if d["datum_id"] in wanted)
+
+        pages = _windowed_pages(self._db.datum, "resource", resource_uid, check, skip, limit)
+        return unique_rows(pages, "datum_id", copies, "datum", self.uid, where)
 
     def datum_kwargs(self, datum_ids: Sequence[str]) -> list[tuple[Doc, Doc]]:
         unique = list(dict.fromkeys(datum_ids))
@@ -163,6 +214,7 @@ class EmbeddedRun(MongoRunBase, RunStore):
                         kwargs = {key: column[row] for key, column in columns.items()}
                         found[datum_id] = (page["resource"], kwargs)
         resources = {doc.get("uid"): doc for doc in self.resources()}
+        where = self._where()
         result: list[tuple[Doc, Doc]] = []
         for datum_id in datum_ids:
             if datum_id not in found:
@@ -173,7 +225,7 @@ class EmbeddedRun(MongoRunBase, RunStore):
             resource_uid, kwargs = found[datum_id]
             if resource_uid not in resources:
                 self.resource(resource_uid)  # raises BrokenReference naming it
-            result.append((resources[resource_uid], kwargs))
+            result.append((checked_resource(resources[resource_uid], self.uid, where), kwargs))
         return result
 
     # -- stream resources ----------------------------------------------------------------------
@@ -183,4 +235,5 @@ class EmbeddedRun(MongoRunBase, RunStore):
 
     def stream_datum(self, descriptor_uid: str) -> list[Doc]:
         cursor = self._db.stream_datum.find({"descriptor": descriptor_uid}, {"_id": False})
-        return list(cursor.sort([("seq_nums.start", 1), ("_id", 1)]))
+        cursor = cursor.sort([("seq_nums.start", 1), ("_id", 1)])
+        return unique_documents(cursor, "stream_datum", self.uid, self._where("stream_datum"))

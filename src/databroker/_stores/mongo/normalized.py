@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 from ...errors import NotSupported, RunNotFound
@@ -20,14 +21,18 @@ from ..base import CatalogStore, Doc, Query, RunStore, Serializer
 from .common import (
     BATCH,
     check_layout,
+    distinct_count,
+    has_unique_index,
     open_database,
     plain_query,
     query_errors,
+    window_stages,
     without_id,
 )
 from .indexes import NORMALIZED_INDEXES, check_indexes, ensure_indexes
 from .normalized_run import NormalizedRun
-from .starts import LISTING_BATCH, StartCache, StopCache, batched
+from .starts import HAS_UID, LISTING_BATCH, StartCache, StopCache, batched, listable
+from .stored import location
 
 __all__ = ["NormalizedCatalogStore"]
 
@@ -88,6 +93,8 @@ class NormalizedCatalogStore(CatalogStore):
             "ensure_indexes(), prevents this)."
         )
         self._stops = StopCache(self.stops)
+        #: Whether run_start has a unique index on uid (None: not yet asked).
+        self._uid_is_unique: bool | None = None
 
     def with_find_kwargs(self, find_kwargs: Mapping[str, Any]) -> NormalizedCatalogStore:
         """Return a store sharing this one's connections with more ``find()`` options."""
@@ -108,6 +115,7 @@ class NormalizedCatalogStore(CatalogStore):
         return dict(self.find_kwargs)
 
     def _first(self, filter: dict[str, Any], query: Any, **options: Any) -> Doc | None:
+        filter = {"$and": [filter, {"uid": HAS_UID}]}
         with query_errors(query, self.backend_name):
             for doc in self.metadatastore.run_start.find(filter, **options).limit(1):
                 start = without_id(doc)
@@ -126,21 +134,41 @@ class NormalizedCatalogStore(CatalogStore):
         if force:
             self._starts.clear()
             self._stops.clear()
+            self._uid_is_unique = None
+
+    def _listed(self, query: Query, **options: Any) -> Iterator[Doc]:
+        """The starts of a ``run_start`` cursor as listed: each uid once, none without one."""
+        cursor = self.metadatastore.run_start.find(plain_query(query), **options)
+        where = location(self.metadatastore, "run_start")
+        return self._starts.unique(
+            listable(without_id(doc), doc.get("_id"), where) for doc in cursor
+        )
 
     def iter_starts(self, query: Query) -> Iterator[Doc]:
         options = {"sort": NEWEST, "batch_size": BATCH, **self._checked_find_kwargs()}
         with query_errors(query, self.backend_name):
-            cursor = self.metadatastore.run_start.find(plain_query(query), **options)
-            starts = self._starts.unique(without_id(doc) for doc in cursor)
+            starts = self._listed(query, **options)
             for batch in batched(starts, LISTING_BATCH):
                 # Runs listed together get their stops in one query, once one is wanted.
                 self._stops.listed([start["uid"] for start in batch])
                 yield from batch
 
     def count(self, query: Query) -> int:
-        options = {k: v for k, v in self._checked_find_kwargs().items() if k in ("skip", "limit")}
+        # What iter_starts yields: one run per uid (copies counted once), none without a uid.
+        # A unique index on uid (ensure_indexes()) rules copies out: a plain count suffices.
+        find_kwargs = self._checked_find_kwargs()
+        collection = self.metadatastore.run_start
+        if self._uid_is_unique is None:
+            self._uid_is_unique = has_unique_index(collection, "uid")
         with query_errors(query, self.backend_name):
-            return self.metadatastore.run_start.count_documents(plain_query(query), **options)
+            if self._uid_is_unique and not find_kwargs.keys() & {"skip", "limit"}:
+                return collection.count_documents(_and({"uid": HAS_UID}, query))
+            stages = [
+                {"$match": plain_query(query)},
+                *window_stages(find_kwargs, NEWEST),
+                {"$match": {"uid": HAS_UID}},
+            ]
+            return distinct_count(collection, stages, "$uid")
 
     def get_start(self, uid: str, query: Query) -> Doc | None:
         with query_errors(query, self.backend_name):
@@ -168,7 +196,10 @@ class NormalizedCatalogStore(CatalogStore):
         return self._first(_and({"scan_id": scan_id}, query), query, sort=NEWEST)
 
     def nth_newest(self, n: int, query: Query) -> Doc | None:
-        return self._first(plain_query(query), query, sort=NEWEST, skip=n)
+        # Counted as listed (copies once, none without uid), so cat[-N] agrees with list(cat).
+        with query_errors(query, self.backend_name):
+            starts = self._listed(query, sort=NEWEST, batch_size=min(n + 1, BATCH))
+            return next(islice(starts, n, None), None)
 
     def open_run(self, uid: str) -> RunStore:
         return NormalizedRun(self, uid, self._starts.get(uid))

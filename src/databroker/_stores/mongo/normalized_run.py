@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ...errors import BrokenReference
+from ...errors import BrokenReference, InvalidDocument
 from ..base import Doc, RunStore
-from .common import BATCH, MongoRunBase, without_id
+from .common import BATCH, MongoRunBase, distinct_count, without_id
+from .stored import checked_resource, location, unique_documents, unique_rows
 
 if TYPE_CHECKING:
     from .normalized import NormalizedCatalogStore
@@ -22,6 +23,7 @@ __all__ = ["PAGE_SIZE", "NormalizedRun"]
 #: The most events (or datum) put into one page.
 PAGE_SIZE = 2500
 _NO_ID = {"_id": False}
+_METADATASTORE = frozenset({"run_start", "run_stop", "event_descriptor", "event"})
 
 
 def external_keys(descriptor: Doc) -> list[str]:
@@ -34,34 +36,55 @@ def external_keys(descriptor: Doc) -> list[str]:
 
 
 def _event_pages(
-    events: Iterable[Mapping[str, Any]], descriptor_uid: str, external: Sequence[str]
+    events: Iterable[Mapping[str, Any]], descriptor_uid: str, external: Sequence[str], where: str
 ) -> Iterator[dict[str, Any]]:
     """Group single events (sorted) into pages of one key set and at most PAGE_SIZE rows."""
     page: dict[str, Any] | None = None
     keys: tuple[str, ...] = ()
     for event in events:
-        data = event["data"]
-        if page is None or tuple(data) != keys or len(page["uid"]) >= PAGE_SIZE:
-            if page is not None:
-                yield _finish_event_page(page, external)
-            keys = tuple(data)
-            page = {
-                "descriptor": descriptor_uid,
-                "uid": [],
-                "seq_num": [],
-                "time": [],
-                "data": {key: [] for key in keys},
-                "timestamps": {key: [] for key in keys},
-            }
-        page["uid"].append(event["uid"])
-        page["seq_num"].append(event["seq_num"])
-        page["time"].append(event["time"])
-        timestamps = event.get("timestamps", {})
-        for key in keys:
-            page["data"][key].append(data[key])
-            page["timestamps"][key].append(timestamps.get(key))
+        try:
+            data = event["data"]
+            if page is None or tuple(data) != keys or len(page["uid"]) >= PAGE_SIZE:
+                if page is not None:
+                    yield _finish_event_page(page, external)
+                keys = tuple(data)
+                page = _empty_event_page(descriptor_uid, keys)
+            uid, seq_num, time = event["uid"], event["seq_num"], event["time"]
+            timestamps = event.get("timestamps") or {}
+            for key in keys:
+                page["data"][key].append(data[key])
+                page["timestamps"][key].append(timestamps.get(key))
+        except (KeyError, TypeError, AttributeError):
+            raise _malformed(event, "event", ("uid", "data", "time", "seq_num"), where) from None
+        page["uid"].append(uid)
+        page["seq_num"].append(seq_num)
+        page["time"].append(time)
     if page is not None:
         yield _finish_event_page(page, external)
+
+
+def _empty_event_page(descriptor_uid: str, keys: Sequence[str]) -> dict[str, Any]:
+    return {
+        "descriptor": descriptor_uid,
+        "uid": [],
+        "seq_num": [],
+        "time": [],
+        "data": {key: [] for key in keys},
+        "timestamps": {key: [] for key in keys},
+    }
+
+
+def _malformed(doc: Mapping[str, Any], kind: str, fields: Sequence[str], where: str) -> Exception:
+    """InvalidDocument naming a stored single event/datum that lacks a field it needs."""
+    missing = [field for field in fields if field not in doc]
+    problem = f"it has no {', '.join(map(repr, missing))}" if missing else "a field has a bad type"
+    if kind == "event" and not isinstance(doc.get("data", {}), Mapping):
+        problem = f"its 'data' is {type(doc['data']).__name__}, not a mapping"
+    name = doc.get("uid" if kind == "event" else "datum_id")
+    return InvalidDocument(
+        f"The {kind} {name!r} (_id {doc.get('_id')!r}) in {where} is malformed: {problem}. "
+        "Rewrite or remove it."
+    )
 
 
 def _finish_event_page(page: dict[str, Any], external: Sequence[str]) -> dict[str, Any]:
@@ -70,20 +93,30 @@ def _finish_event_page(page: dict[str, Any], external: Sequence[str]) -> dict[st
     return page
 
 
-def _datum_pages(datums: Iterable[Mapping[str, Any]], resource_uid: str) -> Iterator[dict]:
+def _datum_pages(
+    datums: Iterable[Mapping[str, Any]], resource_uid: str, where: str
+) -> Iterator[dict]:
     """Group single datum into pages of one kwarg-name set and at most PAGE_SIZE rows."""
     page: dict[str, Any] | None = None
     keys: tuple[str, ...] = ()
     for datum in datums:
-        kwargs = datum.get("datum_kwargs") or {}
-        if page is None or tuple(kwargs) != keys or len(page["datum_id"]) >= PAGE_SIZE:
-            if page is not None:
-                yield page
-            keys = tuple(kwargs)
-            page = {"resource": resource_uid, "datum_id": [], "datum_kwargs": {k: [] for k in keys}}
-        page["datum_id"].append(datum["datum_id"])
-        for key in keys:
-            page["datum_kwargs"][key].append(kwargs[key])
+        try:
+            kwargs = datum.get("datum_kwargs") or {}
+            if page is None or tuple(kwargs) != keys or len(page["datum_id"]) >= PAGE_SIZE:
+                if page is not None:
+                    yield page
+                keys = tuple(kwargs)
+                page = {
+                    "resource": resource_uid,
+                    "datum_id": [],
+                    "datum_kwargs": {k: [] for k in keys},
+                }
+            datum_id = datum["datum_id"]
+            for key in keys:
+                page["datum_kwargs"][key].append(kwargs[key])
+        except (KeyError, TypeError, AttributeError):
+            raise _malformed(datum, "datum", ("datum_id",), where) from None
+        page["datum_id"].append(datum_id)
     if page is not None:
         yield page
 
@@ -125,9 +158,13 @@ class NormalizedRun(MongoRunBase, RunStore):
         cursor = self._mds.event_descriptor.find(
             {"run_start": self.uid}, _NO_ID, sort=[("time", 1), ("_id", 1)]
         )
-        found = list(cursor)
+        found = unique_documents(cursor, "descriptor", self.uid, self._where("event_descriptor"))
         self._descriptors.update((doc["uid"], doc) for doc in found)
         return found
+
+    def _where(self, collection: str) -> str:
+        database = self._mds if collection in _METADATASTORE else self._assets
+        return location(database, collection)
 
     def _descriptor(self, uid: str) -> Doc | None:
         if uid not in self._descriptors:
@@ -155,10 +192,17 @@ class NormalizedRun(MongoRunBase, RunStore):
             limit=limit or 0,
             batch_size=PAGE_SIZE,
         )
-        return _event_pages(cursor, descriptor_uid, external)
+        where = self._where("event")
+        pages = _event_pages(cursor, descriptor_uid, external, where)
+
+        def copies(uids: list[Any]) -> Iterable[Mapping[str, Any]]:
+            return self._mds.event.find({"descriptor": descriptor_uid, "uid": {"$in": uids}})
+
+        return unique_rows(pages, "uid", copies, "event", self.uid, where)
 
     def event_count(self, descriptor_uid: str) -> int:
-        return self._mds.event.count_documents({"descriptor": descriptor_uid})
+        # Distinct uids: an event stored twice is read (and counted) once.
+        return distinct_count(self._mds.event, [{"$match": {"descriptor": descriptor_uid}}], "$uid")
 
     # -- resources and datum ----------------------------------------------------------------
 
@@ -170,10 +214,9 @@ class NormalizedRun(MongoRunBase, RunStore):
         return resource
 
     def resources(self) -> list[Doc]:
-        found: list[Doc] = [
-            self._as_resource(doc)
-            for doc in self._assets.resource.find({"run_start": self.uid}, sort=[("_id", 1)])
-        ]
+        cursor = self._assets.resource.find({"run_start": self.uid}, sort=[("_id", 1)])
+        resources = (self._as_resource(doc) for doc in cursor)
+        found = unique_documents(resources, "resource", self.uid, self._where("resource"))
         if not found:  # old resources carry no run_start: follow the events' datum ids
             found = self._resources_via_events()
         self._resources.update((doc["uid"], doc) for doc in found)
@@ -220,14 +263,14 @@ class NormalizedRun(MongoRunBase, RunStore):
                 f"Resource {uid!r}, referenced in run {self.uid!r}, is not in the "
                 f"asset-registry database {self._assets.name!r}."
             )
-        return doc
+        return checked_resource(doc, self.uid, self._where("resource"))
 
     def lookup_resource_for_datum(self, datum_id: str) -> Doc:
         head, slash, _ = datum_id.rpartition("/")
         if slash:  # datum ids are usually '<resource uid>/<n>': try that without a query
             doc = self._find_resource(head)
             if doc is not None:
-                return doc
+                return checked_resource(doc, self.uid, self._where("resource"))
         datum = self._assets.datum.find_one({"datum_id": datum_id}, {"resource": True})
         if datum is None:
             raise BrokenReference(
@@ -241,15 +284,17 @@ class NormalizedRun(MongoRunBase, RunStore):
     ) -> Iterator[Doc]:
         if limit is not None and limit <= 0:
             return iter(())
+        filter = _resource_filter(resource_uid)
         cursor = self._assets.datum.find(
-            _resource_filter(resource_uid),
-            _NO_ID,
-            sort=[("_id", 1)],
-            skip=skip,
-            limit=limit or 0,
-            batch_size=PAGE_SIZE,
+            filter, _NO_ID, sort=[("_id", 1)], skip=skip, limit=limit or 0, batch_size=PAGE_SIZE
         )
-        return _datum_pages(cursor, resource_uid)
+        where = self._where("datum")
+
+        def copies(ids: list[Any]) -> Iterable[Mapping[str, Any]]:
+            return self._assets.datum.find({**filter, "datum_id": {"$in": ids}})
+
+        pages = _datum_pages(cursor, resource_uid, where)
+        return unique_rows(pages, "datum_id", copies, "datum", self.uid, where)
 
     def datum_kwargs(self, datum_ids: Sequence[str]) -> list[tuple[Doc, Doc]]:
         unique = list(dict.fromkeys(datum_ids))
@@ -273,8 +318,10 @@ class NormalizedRun(MongoRunBase, RunStore):
 
     def stream_resources(self) -> list[Doc]:
         cursor = self._assets.stream_resource.find({"run_start": self.uid}, _NO_ID)
-        return list(cursor.sort("_id", 1))
+        where = self._where("stream_resource")
+        return unique_documents(cursor.sort("_id", 1), "stream_resource", self.uid, where)
 
     def stream_datum(self, descriptor_uid: str) -> list[Doc]:
         cursor = self._assets.stream_datum.find({"descriptor": descriptor_uid}, _NO_ID)
-        return list(cursor.sort([("seq_nums.start", 1), ("_id", 1)]))
+        cursor = cursor.sort([("seq_nums.start", 1), ("_id", 1)])
+        return unique_documents(cursor, "stream_datum", self.uid, self._where("stream_datum"))

@@ -7,11 +7,12 @@ from __future__ import annotations
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
-from ...errors import DuplicateRunWarning
+from ...errors import DuplicateRunWarning, SkippedFileWarning
 from ..base import Doc
 
-__all__ = ["LISTING_BATCH", "StartCache", "StopCache", "batched"]
+__all__ = ["HAS_UID", "LISTING_BATCH", "StartCache", "StopCache", "batched", "listable"]
 
 _MAX_CACHED_STARTS = 1024
 #: Runs per listing batch whose stops are fetched together (kept well below the cache size).
@@ -59,17 +60,39 @@ class StartCache:
         )
 
     def unique(self, starts: Iterable[Doc | None]) -> Iterator[Doc]:
-        """Yield each start once (first stored wins, later copies warn), caching each."""
+        """Yield each start once (first stored wins, later copies warn), caching each.
+
+        None (a stored document that is not a run, see :func:`listable`) is left out.
+        """
         seen: set[str] = set()
         for start in starts:
             if start is None:
                 continue
-            uid = str(start.get("uid"))
+            uid = start["uid"]
             if uid in seen:
                 self.warn_duplicate(uid)
                 continue
             seen.add(uid)
             yield self.remember(start)
+
+
+#: What a stored start needs to be listed (and counted): a string uid.
+HAS_UID = {"$type": "string"}
+
+
+def listable(start: Doc | None, stored_id: Any, where: str) -> Doc | None:
+    """Return ``start`` if it can be listed as a run; else warn naming ``where`` and the
+    stored document's ``_id``, and return None (the other runs stay listed)."""
+    if start is not None and isinstance(start.get("uid"), str):
+        return start
+    problem = "no start document" if start is None else "a start document without a string uid"
+    warnings.warn(
+        f"Skipping the document with _id {stored_id!r} in {where}: it holds {problem}, so it "
+        "is not listed as a run. Add the missing field or remove the document.",
+        SkippedFileWarning,
+        stacklevel=4,
+    )
+    return None
 
 
 def batched(items: Iterable[Doc], size: int) -> Iterator[list[Doc]]:
