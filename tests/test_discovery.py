@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -179,6 +180,48 @@ def test_yaml_catalogs_reload_sees_new_files(places):
     assert list(catalog) == []
     write_yaml_catalog(places.user / "late.yml", "late")
     catalog.force_reload()
+    assert list(catalog) == ["late"]
+
+
+def test_force_reload_reloads_every_part_at_once(places, fake_v1):
+    """[compat] catalog.force_reload() reloads every part, whatever the parts' ttl of 60 s."""
+    catalog = databroker.catalog
+    assert list(catalog) == []
+    write_yaml_catalog(places.user / "late.yml", "late")
+    (places.configs / "xpd.yml").write_text("description: x\n")
+    catalog.force_reload()
+    assert list(catalog) == ["xpd", "late"]
+
+
+def test_yaml_file_rewritten_within_timestamp_granularity(places):
+    """[fix] A YAML file rewritten with the same size and mtime is re-read on reload."""
+    path = places.user / "a.yml"
+    write_yaml_catalog(path, "one")
+    catalog = discovery.yaml_catalogs
+    assert list(catalog) == ["one"]
+    before = path.stat()
+    write_yaml_catalog(path, "two")  # same length, and the same timestamps below
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    catalog.force_reload()
+    assert list(catalog) == ["two"]
+
+
+def test_unchanged_yaml_file_keeps_its_entries(places):
+    """[compat] Reloading keeps the entry objects of a YAML file that did not change."""
+    write_yaml_catalog(places.user / "a.yml", "one")
+    catalog = discovery.yaml_catalogs
+    entry = catalog._entries["one"]
+    catalog.force_reload()
+    assert catalog._entries["one"] is entry
+
+
+def test_reload_built_catalogs_builds_nothing(places):
+    """[new] reload_built_catalogs() reloads the built catalogs and builds none."""
+    discovery_impl.reload_built_catalogs()
+    assert discovery_impl._built == {}
+    catalog = databroker.catalog
+    write_yaml_catalog(places.user / "late.yml", "late")
+    discovery_impl.reload_built_catalogs()
     assert list(catalog) == ["late"]
 
 

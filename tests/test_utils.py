@@ -42,6 +42,7 @@ def test_public_names():
         "describe_configs",
         "lookup_config",
         "CONFIG_SEARCH_PATH",
+        "ensure_path_exists",
         "wrap_in_doct",
         "DeprecatedDoct",
         "wrap_in_deprecated_doct",
@@ -248,8 +249,72 @@ def test_deprecated_doct_attribute_access_warns():
 def test_deprecated_doct_probing_missing_attribute_does_not_warn():
     """[compat] hasattr on a missing key is False without a warning."""
     doc = wrap_in_deprecated_doct("start", START)
-    assert not hasattr(doc, "_repr_html_")
     assert not hasattr(doc, "missing")
+
+
+@pytest.mark.parametrize("wrap", [wrap_in_doct, wrap_in_deprecated_doct])
+def test_docts_serve_repr_html_without_warning(wrap):
+    """[compat] A Doct has _repr_html_ (an HTML table of its keys); no warning when probed."""
+    doc = wrap("start", {**START, "note": "<b>&</b>"})
+    page = doc._repr_html_()
+    assert page.startswith("<table>")
+    assert "plan_name" in page and "scan" in page
+    assert "&lt;b&gt;&amp;&lt;/b&gt;" in page  # values are escaped
+    assert "<th>num</th>" in page  # nested documents become nested tables
+
+
+@pytest.mark.parametrize("probe", ["_repr_markdown_", "_repr_latex_", "_ipython_display_"])
+def test_display_probes_never_resolve_to_keys(probe):
+    """[fix] IPython's _repr_*_/_ipython_* probes raise AttributeError, even for such a key,
+    without a warning."""
+    doc = wrap_in_deprecated_doct("start", {**START, probe: "a value, not a method"})
+    assert not hasattr(doc, probe)
+    assert doc[probe] == "a value, not a method"
+
+
+# -- 1.x file helpers ------------------------------------------------------------------------
+
+
+def test_ensure_path_exists(tmp_path):
+    """[compat] ensure_path_exists(path, exist_ok=True) makes the directory and its parents."""
+    target = tmp_path / "a" / "b"
+    assert utils.ensure_path_exists(target) is None
+    assert target.is_dir()
+    utils.ensure_path_exists(str(target))  # exists: fine by default
+    with pytest.raises(FileExistsError):
+        utils.ensure_path_exists(target, exist_ok=False)
+
+
+@pytest.mark.parametrize("bsize", [1, 2, 5, 2048])
+def test_tail_last_lines(tmp_path, bsize):
+    """[compat] databroker._drivers.jsonl.tail(filename, n=1, bsize=2048): the last n lines."""
+    from databroker._drivers.jsonl import tail
+
+    path = tmp_path / "run.jsonl"
+    path.write_bytes('["start", {}]\n["event", {"é": 1}]\r\n["stop", {}]\n'.encode())
+    assert tail(path, bsize=bsize) == ['["stop", {}]']
+    assert tail(str(path), n=2, bsize=bsize) == ['["event", {"é": 1}]', '["stop", {}]']
+    assert tail(path, n=10, bsize=bsize) == ['["start", {}]', '["event", {"é": 1}]', '["stop", {}]']
+    assert tail(path, n=0, bsize=bsize) == []
+    path.write_bytes(b"no final newline\nlast")
+    assert tail(path, bsize=bsize) == ["last"]
+    path.write_bytes(b"")
+    assert tail(path, bsize=bsize) == []
+
+
+def test_tail_bad_input(tmp_path):
+    """[fix] tail() refuses a bad n or bsize and names a file whose end is not UTF-8."""
+    from databroker._drivers.jsonl import tail
+    from databroker.errors import CorruptFileError, InvalidArgument
+
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(b"fine\n\xff\xfe broken\n")
+    with pytest.raises(InvalidArgument, match="bsize"):
+        tail(path, bsize=0)
+    with pytest.raises(InvalidArgument, match="n >= 0"):
+        tail(path, n=-1)
+    with pytest.raises(CorruptFileError, match=r"run\.jsonl"):
+        tail(path)
 
 
 @pytest.mark.parametrize("wrap", [wrap_in_doct, wrap_in_deprecated_doct])

@@ -6,6 +6,8 @@ The time functions live in :mod:`databroker._query.time` and the config-file hel
 
 from __future__ import annotations
 
+import html
+import os
 import pickle
 import threading
 import warnings
@@ -30,6 +32,7 @@ __all__ = [
     "catalog_search_path",
     "config_search_path",
     "describe_configs",
+    "ensure_path_exists",
     "format_time",
     "get_fields",
     "list_configs",
@@ -176,6 +179,25 @@ def get_fields(header: Any, name: str | type[ALL] | None = None) -> set[str]:
     return fields
 
 
+def ensure_path_exists(path: str | os.PathLike[str], exist_ok: bool = True) -> None:
+    """Create the directory ``path`` and any missing parents, as databroker 1.x did.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The directory.
+    exist_ok : bool
+        If False, a directory that already exists raises ``FileExistsError``.
+
+    Raises
+    ------
+    OSError
+        From :func:`os.makedirs` (naming the path): a file is in the way, no permission, or
+        (with ``exist_ok=False``) the directory exists.
+    """
+    os.makedirs(path, exist_ok=exist_ok)
+
+
 def catalog_search_path() -> tuple[str, str]:
     """Return the directories where intake looks for YAML catalogs.
 
@@ -188,6 +210,25 @@ def catalog_search_path() -> tuple[str, str]:
     from intake.catalog.default import global_data_dir, user_data_dir
 
     return (str(user_data_dir()), str(global_data_dir()))
+
+
+def _is_display_probe(name: str) -> bool:
+    """Whether ``name`` is one IPython/Jupyter looks up on any object it displays."""
+    return (name.startswith("_repr_") and name.endswith("_")) or name.startswith("_ipython_")
+
+
+def _html_table(doc: Mapping[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><th>{html.escape(str(key))}</th><td>{_html_value(value)}</td></tr>"
+        for key, value in doc.items()
+    )
+    return f"<table>{rows}</table>"
+
+
+def _html_value(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return _html_table(value)
+    return html.escape(repr(value))
 
 
 def _wrap_value(cls: type[Doct], name: str, value: Any) -> Any:
@@ -215,9 +256,9 @@ class Doct(dict[str, Any]):
         return self.__dict__["_doct_name"]
 
     def __getattr__(self, key: str) -> Any:
-        # Called only when normal lookup fails. Dunder names are probed by copy/pickle and
-        # must never resolve to document keys.
-        if key.startswith("__") or key not in self:
+        # Called only when normal lookup fails. Dunder names are probed by copy/pickle, and
+        # _repr_*_/_ipython_* ones by IPython: they must never resolve to document keys.
+        if key.startswith("__") or _is_display_probe(key) or key not in self:
             raise AttributeError(
                 f"{type(self).__name__} {self.__dict__.get('_doct_name')!r} has no key or "
                 f"attribute {key!r}."
@@ -226,6 +267,10 @@ class Doct(dict[str, Any]):
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | {key for key in self if isinstance(key, str)})
+
+    def _repr_html_(self) -> str:
+        """An HTML table of the document's keys and values (nested mappings as tables)."""
+        return _html_table(self)
 
 
 class DeprecatedDoct(Doct):

@@ -14,6 +14,7 @@ entries stay available.
 from __future__ import annotations
 
 import collections
+import hashlib
 import importlib.metadata
 import os
 import threading
@@ -28,7 +29,14 @@ from intake.catalog.entry import CatalogEntry
 from ..errors import ConfigError, DatabrokerError, DatabrokerWarning
 from .files import PathsArg, list_configs, lookup_config
 
-__all__ = ["EntrypointEntry", "EntrypointsCatalog", "MergedCatalog", "V0Catalog", "V0Entry"]
+__all__ = [
+    "EntrypointEntry",
+    "EntrypointsCatalog",
+    "MergedCatalog",
+    "V0Catalog",
+    "V0Entry",
+    "reload_built_catalogs",
+]
 
 _YAML_SUFFIXES = (".yml", ".yaml")
 
@@ -58,26 +66,36 @@ class MergedCatalog(Catalog):
     Notes
     -----
     The merged view is lazy (like ``collections.ChainMap``), so merging large catalogs costs
-    nothing until an entry is looked up. Reloading this catalog reloads each part; a part
-    whose reload fails gives a warning and keeps its previous entries.
+    nothing until an entry is looked up. Reloading this catalog (``force_reload()``, or a
+    lookup once its own ``ttl`` has passed) reloads every part unconditionally, whatever the
+    part's ``ttl``, so a catalog file written a moment ago is seen; a part whose reload fails
+    gives a warning and keeps its previous entries.
     """
 
     def __init__(self, catalogs: Sequence[Catalog], *args: Any, **kwargs: Any) -> None:
         self._parts = list(catalogs)
+        # The parts loaded themselves when they were made; intake's __init__ loads this
+        # catalog once more, which need not load them again.
+        self._parts_fresh = True
         super().__init__(*args, **kwargs)
+        self._parts_fresh = False
 
     def _load(self) -> None:
+        if not self._parts_fresh:
+            self._reload_parts()
+        self._entries = _MergedEntries(*(catalog._entries for catalog in self._parts))
+
+    def _reload_parts(self) -> None:
         for catalog in self._parts:
             try:
-                catalog.reload()  # respects each part's ttl
+                catalog.force_reload()  # not reload(): that would wait for the part's ttl
             except Exception as error:  # one broken part must not hide the others
                 warnings.warn(
                     f"Reloading the catalog {catalog!r} failed ({error!r}); its previous entries "
                     "are kept. Fix or remove that catalog.",
                     DatabrokerWarning,
-                    stacklevel=2,
+                    stacklevel=4,
                 )
-        self._entries = _MergedEntries(*(catalog._entries for catalog in self._parts))
 
 
 class EntrypointEntry(CatalogEntry):
@@ -337,7 +355,8 @@ class _YAMLFilesCatalog(Catalog):
 
     def __init__(self, directories: Iterable[str], **kwargs: Any) -> None:
         self._directories = [str(directory) for directory in directories]
-        self._file_catalogs: dict[str, tuple[float | None, Catalog | None]] = {}
+        # path -> (digest of the file's bytes, its catalog or None if broken)
+        self._file_catalogs: dict[str, tuple[bytes | None, Catalog | None]] = {}
         super().__init__(**kwargs)
 
     def _files(self) -> list[Path]:
@@ -363,15 +382,20 @@ class _YAMLFilesCatalog(Catalog):
         return files
 
     def _file_catalog(self, path: Path) -> Catalog | None:
-        """Return the catalog of one file (None if it is broken), re-read when it changes."""
+        """Return the catalog of one file (None if it is broken), re-read when it changes.
+
+        A change is told by the file's content, not its mtime: a file rewritten within the
+        filesystem's timestamp granularity (often several milliseconds) must be re-read.
+        An unchanged file keeps its catalog, so entries already opened are reused.
+        """
         import intake
 
         key = str(path)
-        mtime = None
+        digest = None
         try:
-            mtime = path.stat().st_mtime
+            digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
             cached = self._file_catalogs.get(key)
-            if cached is not None and cached[0] == mtime:
+            if cached is not None and cached[0] == digest:
                 return cached[1]
             catalog = intake.open_catalog(key)
         except Exception as error:  # a broken file must not hide the other files
@@ -382,7 +406,7 @@ class _YAMLFilesCatalog(Catalog):
             )
             catalog = None
         # A broken file is remembered too, so it warns once, not at every reload.
-        self._file_catalogs[key] = (mtime, catalog)
+        self._file_catalogs[key] = (digest, catalog)
         return catalog
 
     def _load(self) -> None:
@@ -439,6 +463,19 @@ def _get_lazy(name: str) -> Catalog:
         if name not in _built:
             _built[name] = _BUILDERS[name]()
         return _built[name]
+
+
+def reload_built_catalogs() -> None:
+    """Reload ``databroker.catalog`` and ``databroker.yaml_catalogs`` if they have been built.
+
+    For code that has just written a catalog file (e.g. the tutorial downloaders): the next
+    lookup sees it. Catalogs not built yet are left unbuilt; they read the file when built.
+    """
+    with _build_lock:
+        # 'catalog' reloads 'yaml_catalogs', one of its parts.
+        catalog = _built.get("catalog") or _built.get("yaml_catalogs")
+    if catalog is not None:
+        catalog.force_reload()
 
 
 def __getattr__(name: str) -> Any:
