@@ -55,6 +55,7 @@ DatabrokerError (Exception)
 DatabrokerWarning (UserWarning)
 ├── HandlerPluginWarning
 ├── ShapeMismatchWarning
+├── PathMatchWarning
 ├── SkippedFileWarning
 ├── TruncatedFileWarning
 └── DuplicateRunWarning
@@ -93,6 +94,7 @@ __all__ = [
     "NonExistentTimeError",
     "NotMutable",
     "NotSupported",
+    "PathMatchWarning",
     "RunIndexError",
     "RunNotFound",
     "ServerUnreachable",
@@ -267,6 +269,10 @@ class HandlerPluginWarning(DatabrokerWarning):
 
 class ShapeMismatchWarning(DatabrokerWarning):
     """The observed shape of external data differs from the declared shape."""
+
+
+class PathMatchWarning(DatabrokerWarning):
+    """A file catalog's paths match no run file while their directory holds other files."""
 
 
 class SkippedFileWarning(DatabrokerWarning):
