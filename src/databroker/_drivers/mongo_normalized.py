@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import event_model
-
+from .._intake.broker import catalog_signature
 from .._stores.mongo.normalized import NormalizedCatalogStore
 from ._mongo import MongoCatalog
 
@@ -20,37 +19,30 @@ class BlueskyMongoCatalog(MongoCatalog):
     ----------
     metadatastore_db
         A pymongo/mongomock ``Database`` holding ``run_start``, ``run_stop``,
-        ``event_descriptor`` and ``event``, or a URI including the database name.
+        ``event_descriptor`` and ``event``, or a URI including the database name
+        (``'mongodb://host:27017/metadatastore'``).
     asset_registry_db
-        The same for ``resource``, ``datum``, ``stream_resource`` and ``stream_datum``.
+        The same for ``resource``, ``datum``, ``stream_resource`` and ``stream_datum``;
+        None (the default) when they are in ``metadatastore_db`` too.
     find_kwargs
         Options for ``run_start.find()`` when listing runs (e.g. ``{'limit': 100}``).
-    handler_registry, root_map, filler_class, query, transforms
-        As for every catalog (see :class:`databroker.v2.Broker`).
+    **kwargs
+        The reading options every catalog takes (``handler_registry``, ``root_map``,
+        ``filler_class``, ``query``, ``transforms``: see :class:`databroker.v2.Broker`) and
+        intake's options (``name``, ``metadata``, ``ttl``).
     """
 
     name = "bluesky-mongo-normalized-catalog"
     _store: NormalizedCatalogStore
 
+    @catalog_signature
     def __init__(
         self,
         metadatastore_db: Any,
-        asset_registry_db: Any,
+        asset_registry_db: Any = None,
         *,
-        handler_registry: Mapping[str, Any] | None = None,
-        root_map: dict[str, str] | None = None,
-        filler_class: Any = event_model.Filler,
-        query: Mapping[str, Any] | None = None,
         find_kwargs: Mapping[str, Any] | None = None,
-        transforms: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        self._open(
-            NormalizedCatalogStore(metadatastore_db, asset_registry_db, find_kwargs),
-            handler_registry=handler_registry,
-            root_map=root_map,
-            filler_class=filler_class,
-            transforms=transforms,
-            query=query,
-            **kwargs,
-        )
+        assets = metadatastore_db if asset_registry_db is None else asset_registry_db
+        self._open(NormalizedCatalogStore(metadatastore_db, assets, find_kwargs), **kwargs)
