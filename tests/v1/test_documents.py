@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from databroker.errors import DatabrokerWarning, InvalidQuery
 from databroker.utils import ALL
 
 from .runs import composed_run, insert_all
@@ -65,7 +66,8 @@ def test_get_documents_one_stream(db: Any, recorded: dict[str, str]) -> None:
 
 def test_get_documents_keeps_resources_for_one_stream(db: Any, recorded: dict[str, str]) -> None:
     """[compat] Resources and datum are kept when a stream is selected."""
-    names = _names(db.get_documents(db[recorded["external"]], stream_name="nothing"))
+    with pytest.warns(DatabrokerWarning, match="No stream 'nothing'"):
+        names = _names(db.get_documents(db[recorded["external"]], stream_name="nothing"))
     assert "resource" in names and "datum" in names
     assert "event" not in names and "descriptor" not in names
 
@@ -105,7 +107,8 @@ def test_fields_are_whole_key_regexes(db: Any, recorded: dict[str, str]) -> None
     assert {"motor", "motor_setpoint", "motor_velocity"} <= set(events[0]["data"])
     events = list(db.get_events(header, fields=["motor"]))
     assert "motor_setpoint" in events[0]["data"]  # 'motor' is also an object name, see below
-    events = list(db.get_events(header, fields=["de"]))
+    with pytest.warns(DatabrokerWarning, match=r"\['de'\]"):
+        events = list(db.get_events(header, fields=["de"]))
     assert events == []  # 'de' matches no whole key: every event is left without data
 
 
@@ -184,9 +187,59 @@ def test_events_are_independent_copies(db: Any) -> None:
 
 @pytest.mark.parametrize("bad", ["(", "[a-"])
 def test_bad_field_regex(db: Any, recorded: dict[str, str], bad: str) -> None:
-    """[compat] A fields entry that is not a valid regular expression raises ValueError."""
-    with pytest.raises(ValueError, match="regular expression"):
-        list(db.get_events(db[recorded["scan"]], fields=[bad]))
+    """[fix] A fields entry that is not a valid regular expression raises InvalidQuery (a
+    ValueError) naming it, at the call, also for runs without descriptors."""
+    header = db[recorded["scan"]]
+    for read in (db.get_events, db.get_documents, header.events, header.documents):
+        with pytest.raises(InvalidQuery, match="regular expression") as info:
+            read(header, fields=[bad]) if read in (db.get_events, db.get_documents) else read(
+                fields=[bad]
+            )
+        assert isinstance(info.value, ValueError)
+        assert repr(bad) in str(info.value)
+    docs = composed_run()
+    insert_all(db, [docs[0], docs[-1]])  # a run with no descriptor
+    with pytest.raises(InvalidQuery, match="regular expression"):
+        db.get_events(db[-1], fields=[bad])
+    with pytest.raises(InvalidQuery, match="must be a string"):
+        db.get_events(header, fields=[1])
+
+
+def test_unknown_field_warns_naming_keys(db: Any, recorded: dict[str, str]) -> None:
+    """[fix] A fields entry naming nothing in any run warns, listing the data keys; 1.x's
+    empty result stays."""
+    header = db[recorded["scan"]]
+    with pytest.warns(DatabrokerWarning, match=r"\['dett'\].*'det', 'motor'") as record:
+        events = list(db.get_events(header, fields=["dett", "motor"]))
+    assert len(record) == 1
+    assert [set(event["data"]) for event in events] == [{"motor", "motor_setpoint"}] * 3
+    with pytest.warns(DatabrokerWarning, match=r"\['dett'\]"):
+        assert list(header.data("dett")) == []
+
+
+def test_fields_entry_known_in_another_run_does_not_warn(db: Any, recorded: dict[str, str]) -> None:
+    """[compat] One fields list over runs of different detectors: no warning."""
+    headers = [db[recorded["scan"]], db[recorded["internal"]]]
+    events = list(db.get_events(headers, fields=["det", "img"]))
+    assert [list(event["data"]) for event in events] == [["det"]] * 3 + [["img"]] * 2
+    assert list(db.get_events(headers, stream_name=ALL, fields=["det1"]))  # baseline only
+
+
+def test_unknown_stream_warns_naming_streams(db: Any, recorded: dict[str, str]) -> None:
+    """[fix] A stream no (finished) run has warns, listing the streams; the result stays empty."""
+    header = db[recorded["scan"]]
+    with pytest.warns(DatabrokerWarning, match=r"'primry'.*\['baseline', 'primary'\]"):
+        assert list(header.events("primry")) == []
+    headers = [db[recorded["scan"]], db[recorded["internal"]]]
+    assert len(list(db.get_events(headers, stream_name="baseline"))) == 2  # no warning
+
+
+def test_live_run_missing_stream_does_not_warn(db: Any) -> None:
+    """[compat] A run without stop may still write the stream: no warning, no events."""
+    docs = composed_run()
+    insert_all(db, docs[:1])
+    assert list(db[-1].events()) == []
+    insert_all(db, docs[1:])
 
 
 def stream_resource_run() -> list[tuple[str, dict[str, Any]]]:

@@ -164,11 +164,21 @@ def test_alias_errors(db: Any) -> None:
         db.alias("insert", plan_name="scan")
     with pytest.raises(ValueError):
         db.alias("filters", plan_name="scan")
-    db.alias("mine", plan_name="scan")
     with pytest.raises(ValueError):
-        db.dynamic_alias("mine", dict)
+        db.dynamic_alias("get_table", dict)
     with pytest.raises(AttributeError):
         db.no_such_alias
+
+
+def test_alias_may_be_redefined(db: Any, timed: dict[str, str]) -> None:
+    """[compat] alias/dynamic_alias may replace an alias of the same name (1.x scripts re-run)."""
+    db.alias("mine", plan_name="count")
+    db.alias("mine", plan_name="scan")
+    assert _labels(db.mine, timed) == ["b"]
+    db.dynamic_alias("mine", lambda: {"plan_name": "no-such-plan"})
+    assert _labels(db.mine, timed) == []
+    db.alias("mine", plan_name="scan")
+    assert _labels(db.mine, timed) == ["b"]
 
 
 def test_results_are_lazy(db: Any, timed: dict[str, str], monkeypatch: Any) -> None:

@@ -9,6 +9,8 @@ import numpy as np
 import pandas
 import pytest
 
+from databroker.errors import DatabrokerWarning, InvalidQuery
+
 from .runs import composed_run, insert_all
 
 EXAMPLE_TIME = 1392044460.0  # 2014-02-10 10:01:00 US/Eastern, 15:01:00 UTC
@@ -132,17 +134,53 @@ def test_one_pass_over_documents(db: Any, monkeypatch: Any) -> None:
 
 def test_empty_table(db: Any, recorded: dict[str, str]) -> None:
     """[compat] No rows at all gives pandas.DataFrame()."""
-    table = db[recorded["scan"]].table("no-such-stream")
+    with pytest.warns(DatabrokerWarning, match="no-such-stream"):
+        table = db[recorded["scan"]].table("no-such-stream")
     assert table.equals(pandas.DataFrame())
     assert db.get_table([]).equals(pandas.DataFrame())
 
 
 def test_fields_matching_nothing(db: Any, recorded: dict[str, str]) -> None:
-    """[compat] A fields entry that matches no key leaves no rows: pandas.DataFrame(), no error."""
+    """[compat] A fields entry that matches no key leaves no rows: pandas.DataFrame(), no error
+    ([fix] but a warning naming it)."""
     header = db[recorded["scan"]]
-    assert header.table(fields=["no_such_key"]).equals(pandas.DataFrame())
-    assert list(header.events(fields=["no_such_key"])) == []
-    assert list(header.table(fields=["no_such_key", "det"]).columns) == ["time", "det"]
+    with pytest.warns(DatabrokerWarning, match="no_such_key"):
+        assert header.table(fields=["no_such_key"]).equals(pandas.DataFrame())
+    with pytest.warns(DatabrokerWarning, match="no_such_key"):
+        assert list(header.events(fields=["no_such_key"])) == []
+    with pytest.warns(DatabrokerWarning, match="no_such_key"):
+        assert list(header.table(fields=["no_such_key", "det"]).columns) == ["time", "det"]
+
+
+def test_typo_in_stream_warns_naming_streams(db: Any, recorded: dict[str, str]) -> None:
+    """[fix] table('primry'): a stream no (finished) run has warns, listing the streams; the
+    result stays pandas.DataFrame() as in 1.x."""
+    header = db[recorded["scan"]]
+    with pytest.warns(DatabrokerWarning, match=r"'primry'.*\['baseline', 'primary'\]") as rec:
+        assert header.table("primry").equals(pandas.DataFrame())
+    assert len(rec) == 1
+    headers = [db[recorded["scan"]], db[recorded["internal"]]]
+    assert len(db.get_table(headers, stream_name="baseline")) == 2  # one has it: no warning
+
+
+def test_typo_in_fields_warns_naming_keys(db: Any, recorded: dict[str, str]) -> None:
+    """[fix] table(fields=['dett']): an entry naming nothing warns, listing the data keys."""
+    header = db[recorded["scan"]]
+    with pytest.warns(DatabrokerWarning, match=r"\['dett'\].*'det', 'motor', 'motor_setpoint'"):
+        assert header.table(fields=["dett"]).equals(pandas.DataFrame())
+    headers = [db[recorded["scan"]], db[recorded["internal"]]]
+    table = db.get_table(headers, fields=["det", "img"])  # each known somewhere: no warning
+    assert list(table.columns) == ["time", "det", "img"]
+    # Object names, configuration keys and start keys are known names too.
+    assert "motor_velocity" in header.table(fields=["motor", "motor_velocity", "sample"])
+
+
+def test_bad_fields_regex_in_table(db: Any, recorded: dict[str, str]) -> None:
+    """[fix] An invalid fields regex raises InvalidQuery (a ValueError) naming the entry."""
+    with pytest.raises(InvalidQuery, match=r"'\(' of fields= is not a valid regular"):
+        db[recorded["scan"]].table(fields=["("])
+    with pytest.raises(ValueError):
+        db.get_table([], fields=["[a-"])
 
 
 @pytest.fixture

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from databroker.errors import WriteNotSupported
+from databroker.errors import InvalidDocument, WriteNotSupported
 from databroker.v1 import Broker
 
-from .runs import composed_run
+from .runs import composed_run, insert_all
 
 
 def test_insert_warns_and_reloads(db: Any) -> None:
@@ -61,6 +63,40 @@ def test_default_serializer_resolved_at_first_insert(db: Any, monkeypatch: Any) 
             fresh.insert(name, doc)
     assert lookups == [1]
     assert fresh[-1].uid == docs[0][1]["uid"]
+
+
+def test_insert_bulk_events(db: Any) -> None:
+    """[compat] insert('bulk_events', {descriptor_uid: [events]}) writes those events and
+    leaves the caller's documents unchanged."""
+    docs = composed_run(event_times=(10.0, 11.0, 12.0), values=(1.5, 2.5, 3.5))
+    descriptor = docs[1][1]
+    events = [doc for name, doc in docs if name == "event"]
+    for event in events:
+        event["data"]["x"] = np.float64(event["data"]["x"])
+    del events[0]["descriptor"]  # legacy bulk events may leave the link to their key
+    bulk = {descriptor["uid"]: events}
+    snapshot = copy.deepcopy(bulk)
+    insert_all(db, [docs[0], docs[1], ("bulk_events", bulk), docs[-1]])
+    assert bulk == snapshot
+    assert "descriptor" not in events[0]
+    assert all(type(event["data"]["x"]) is np.float64 for event in events)
+    table = db[-1].table()
+    assert table["x"].tolist() == [1.5, 2.5, 3.5]
+    assert table.index.tolist() == [1, 2, 3]
+
+
+def test_insert_bulk_events_refuses_malformed(db: Any) -> None:
+    """[fix] A bulk_events document not shaped {descriptor uid: [events]} raises InvalidDocument."""
+    docs = composed_run()
+    descriptor = docs[1][1]
+    event = docs[2][1]
+    insert_all(db, docs[:2])
+    with pytest.warns(PendingDeprecationWarning), pytest.raises(InvalidDocument, match="list"):
+        db.insert("bulk_events", {descriptor["uid"]: event})
+    with pytest.warns(PendingDeprecationWarning), pytest.raises(InvalidDocument, match="other"):
+        db.insert("bulk_events", {"other": [event]})
+    insert_all(db, docs[2:])  # the run goes on: nothing was written
+    assert len(db[-1].table()) == 1
 
 
 def test_insert_without_writer(db: Any) -> None:

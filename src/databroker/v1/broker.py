@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from ..errors import InvalidDocument
 from ..utils import ALL, get_fields, wrap_in_deprecated_doct
 from .events import as_headers, check_handler_registry, iter_documents, iter_events
 from .header import Header
@@ -14,6 +15,42 @@ from .registry import Registry
 from .results import Results, build_query
 
 __all__ = ["Broker"]
+
+
+def _bulk_events(doc: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The events of a legacy ``bulk_events`` mapping, as new dicts linked to their descriptor.
+
+    Raises
+    ------
+    InvalidDocument
+        If ``doc`` is not ``{descriptor uid: [event, ...]}`` or an event names another
+        descriptor than its key.
+    """
+    if not isinstance(doc, Mapping):
+        raise InvalidDocument(
+            f"A bulk_events document must be {{descriptor uid: [events]}}, not "
+            f"{type(doc).__name__}."
+        )
+    for descriptor, events in doc.items():
+        if isinstance(events, Mapping | str | bytes) or not isinstance(events, Iterable):
+            raise InvalidDocument(
+                f"bulk_events[{descriptor!r}] must be a list of events, not "
+                f"{type(events).__name__}."
+            )
+        for event in events:
+            if event.get("descriptor", descriptor) != descriptor:
+                raise InvalidDocument(
+                    f"The event {event.get('uid')!r} under bulk_events[{descriptor!r}] names "
+                    f"the descriptor {event['descriptor']!r}."
+                )
+            # New outer dicts (and data/timestamps/filled dicts), so a serializer that
+            # rewrites values in place never reaches the caller's documents.
+            fresh = {
+                key: dict(value) if isinstance(value, Mapping) else value
+                for key, value in event.items()
+            }
+            fresh["descriptor"] = descriptor
+            yield fresh
 
 
 class Broker:
@@ -138,17 +175,19 @@ class Broker:
         self.filters.clear()
 
     def alias(self, key: str, **query: Any) -> None:
-        """Make ``db.<key>`` return ``db(**query)``."""
+        """Make ``db.<key>`` return ``db(**query)`` (replacing an alias of that name)."""
         self._check_alias(key)
         self.aliases[key] = query
 
     def dynamic_alias(self, key: str, func: Callable[[], Mapping[str, Any]]) -> None:
-        """Make ``db.<key>`` return ``db(**func())``, calling ``func`` each time."""
+        """Make ``db.<key>`` return ``db(**func())``, calling ``func`` each time (replacing
+        an alias of that name)."""
         self._check_alias(key)
         self.aliases[key] = func
 
     def _check_alias(self, key: str) -> None:
-        if key in self.aliases or key in self.__dict__ or hasattr(type(self), key):
+        # An existing alias may be redefined; a method or attribute never.
+        if key in self.__dict__ or hasattr(type(self), key):
             raise ValueError(
                 f"{key!r} is already an attribute of the Broker; choose another alias."
             )
@@ -271,6 +310,9 @@ class Broker:
     def insert(self, name: str, doc: Mapping[str, Any]) -> None:
         """Write one document (``RE.subscribe(db.insert)``); after ``stop`` the catalog reloads.
 
+        The legacy name ``'bulk_events'``, with ``doc`` a mapping ``{descriptor uid: [events]}``,
+        writes those events one by one (copies: the caller's documents are left unchanged).
+
         Raises
         ------
         WriteNotSupported
@@ -284,7 +326,11 @@ class Broker:
         )
         if self.serializer is None:
             self.serializer = self._catalog._get_serializer()
-        self.serializer(name, doc)
+        if name == "bulk_events":
+            for event in _bulk_events(doc):
+                self.serializer("event", event)
+        else:
+            self.serializer(name, doc)
         if name == "stop":
             self._catalog.force_reload()
 

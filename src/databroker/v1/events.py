@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from .._documents.classes import unpack_datum_page, unpack_event_page
 from ..utils import ALL
-from .fields import Selection, select
+from .fields import Selection, normalize_fields, select
+from .unknown_names import NameCheck
 
 if TYPE_CHECKING:
     from .header import Header
@@ -106,9 +107,10 @@ class _StreamFiller:
 
 
 def _run_documents(
-    header: Header, stream_name: Any, fields: Iterable[str] | None, fill: bool
+    header: Header, stream_name: Any, fields: list[str] | None, fill: bool, check: NameCheck
 ) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Yield one run's documents, unpacked and selected but not yet copied or hooked."""
+    """Yield one run's documents, unpacked and selected but not yet copied or hooked;
+    tell ``check`` what the run has once it is read to the end."""
     run = header._run
     wanted = (lambda name: True) if stream_name is ALL else (lambda name: name == stream_name)
     descriptors: dict[str, Mapping[str, Any]] = {}
@@ -116,6 +118,7 @@ def _run_documents(
     current_stream = None  # stream resources follow the descriptors of their stream
     start = run.metadata["start"]
     saw_stop = False
+    streams: set[str] = set()
 
     def selection_of(descriptor: Mapping[str, Any]) -> Selection:
         uid = descriptor["uid"]
@@ -129,7 +132,10 @@ def _run_documents(
             if name == "descriptor":
                 descriptors[doc["uid"]] = doc
                 current_stream = _stream_of(doc)
+                streams.add(current_stream)
                 if wanted(current_stream):
+                    if fields is not None:
+                        check.add_selection(doc, selection_of(doc))
                     yield name, doc
             elif name == "event_page":
                 descriptor = descriptors[doc["descriptor"]]
@@ -156,6 +162,7 @@ def _run_documents(
             else:
                 saw_stop = saw_stop or name == "stop"
                 yield name, doc
+    check.add_run(start.get("uid", "?"), streams, complete=saw_stop)
     if not saw_stop:
         yield "stop", {}
 
@@ -187,14 +194,32 @@ def iter_documents(
         hold no timestamp for them), ``filled`` True; left out where no StreamDatum covers
         the event. Rows that only StreamDatum cover (no event) are not events: read them
         with ``Header.xarray()``.
+
+    Raises
+    ------
+    InvalidQuery
+        At once, if a ``fields`` entry is not a valid regular expression (a ``ValueError``).
+
+    Warns
+    -----
+    DatabrokerWarning
+        Once the documents are read to the end, if no header (all finished) has the stream,
+        or a ``fields`` entry names nothing in any header; the message lists what exists.
     """
-    if fields is not None and isinstance(fields, str):
-        fields = [fields]
-    for header in as_headers(headers):
-        for name, doc in _run_documents(header, stream_name, fields, fill):
+    entries = normalize_fields(fields)
+    return _iter_documents(as_headers(headers), hook, stream_name, entries, fill)
+
+
+def _iter_documents(
+    headers: list[Header], hook: Hook, stream_name: Any, fields: list[str] | None, fill: bool
+) -> Iterator[tuple[str, Any]]:
+    check = NameCheck(stream_name, fields)
+    for header in headers:
+        for name, doc in _run_documents(header, stream_name, fields, fill, check):
             # Unpacked events and datum are already new dicts; other documents are copied.
             fresh = doc if name in ("event", "datum") else _fresh(doc)
             yield name, hook(name, fresh)
+    check.warn()
 
 
 def iter_events(
@@ -204,7 +229,6 @@ def iter_events(
     fields: Iterable[str] | None = None,
     fill: bool = False,
 ) -> Iterator[Any]:
-    """Yield only the events of :func:`iter_documents`."""
-    for name, doc in iter_documents(headers, hook, stream_name, fields, fill):
-        if name == "event":
-            yield doc
+    """Yield only the events of :func:`iter_documents` (a bad ``fields`` raises at once)."""
+    documents = iter_documents(headers, hook, stream_name, fields, fill)
+    return (doc for name, doc in documents if name == "event")

@@ -14,8 +14,9 @@ import numpy as np
 import pandas
 
 from .._query.time import local_zone_name
-from .fields import select
+from .fields import Selection, normalize_fields, select
 from .stream_fields import StreamFieldValues, stream_keys
+from .unknown_names import NameCheck
 
 if TYPE_CHECKING:
     from .header import Header
@@ -45,20 +46,18 @@ def _column(chunks: Sequence[Any]) -> np.ndarray:
 def _block(
     descriptor: Mapping[str, Any],
     pages: list[Mapping[str, Any]],
-    fields: Iterable[str] | None,
-    start: Mapping[str, Any],
-    stop: Mapping[str, Any] | None,
+    selection: Selection,
+    selecting: bool,
     stream_values: StreamFieldValues | None,
 ) -> pandas.DataFrame | None:
     """The rows of one descriptor, ordered by event time; None when it has no events, or
-    when ``fields`` leaves them no data.
+    when ``fields`` (``selecting``) leaves them no data.
 
     ``stream_values`` (given when filling) supplies the ``STREAM:`` columns.
     """
     pages = [page for page in pages if len(page["uid"])]
     if not pages:
         return None
-    selection = select(fields, descriptor, start, stop)
     times = np.concatenate([np.asarray(page["time"], dtype=float) for page in pages])
     order = np.argsort(times, kind="stable")
     stored_seq_nums = _column([page["seq_num"] for page in pages])
@@ -79,7 +78,7 @@ def _block(
     for key, (value, _) in selection.extras.items():
         if key not in columns:  # a start/stop key named 'time' must not replace event times
             columns[key] = _column([[value] * rows])
-    if fields is not None and len(columns) == 1:
+    if selecting and len(columns) == 1:
         return None  # as in get_events: events that fields= leaves without data are dropped
     return pandas.DataFrame(columns, index=pandas.Index(seq_nums, name="seq_num"))
 
@@ -88,14 +87,12 @@ def _stream_values(
     run: Any,
     stream_name: str,
     descriptors: list[Mapping[str, Any]],
-    fields: Iterable[str] | None,
-    start: Mapping[str, Any],
-    stop: Mapping[str, Any] | None,
+    selections: Mapping[str, Selection],
 ) -> StreamFieldValues | None:
     """A reader of the selected ``STREAM:`` fields of the stream, or None if there are none."""
 
     def keys_of(descriptor: Mapping[str, Any]) -> list[str]:
-        return select(fields, descriptor, start, stop).keys
+        return selections[descriptor["uid"]].keys
 
     if not any(stream_keys(d, keys_of(d)) for d in descriptors):
         return None
@@ -103,27 +100,37 @@ def _stream_values(
 
 
 def _header_blocks(
-    header: Header, stream_name: str, fields: Iterable[str] | None, fill: bool
+    header: Header, stream_name: str, fields: list[str] | None, fill: bool, check: NameCheck
 ) -> list[pandas.DataFrame]:
     run = header._run
     descriptors: list[Mapping[str, Any]] = []
     pages: dict[str, list[Mapping[str, Any]]] = {}
+    streams: set[str] = set()
     stop = None
     # One pass; strict_order=False keeps pages whole, which is all a columnar table needs.
     for name, doc in run.documents(fill="yes" if fill else "no", strict_order=False):
-        if name == "descriptor" and (doc.get("name") or "primary") == stream_name:
-            descriptors.append(doc)
-            pages[doc["uid"]] = []
+        if name == "descriptor":
+            streams.add(doc.get("name") or "primary")
+            if (doc.get("name") or "primary") == stream_name:
+                descriptors.append(doc)
+                pages[doc["uid"]] = []
         elif name == "event_page" and doc["descriptor"] in pages:
             pages[doc["descriptor"]].append(doc)
         elif name == "stop":
             stop = doc
     start = run.metadata["start"]
+    check.add_run(start.get("uid", "?"), streams, complete=stop is not None)
     descriptors.sort(key=lambda d: d.get("time", 0.0))
+    selections = {d["uid"]: select(fields, d, start, stop) for d in descriptors}
+    for descriptor in descriptors:
+        check.add_selection(descriptor, selections[descriptor["uid"]])
     # STREAM: fields come from the v2 assembly, which reads the stream's pages once more.
-    values = _stream_values(run, stream_name, descriptors, fields, start, stop) if fill else None
+    values = _stream_values(run, stream_name, descriptors, selections) if fill else None
+    selecting = fields is not None
     try:
-        blocks = [_block(d, pages[d["uid"]], fields, start, stop, values) for d in descriptors]
+        blocks = [
+            _block(d, pages[d["uid"]], selections[d["uid"]], selecting, values) for d in descriptors
+        ]
     finally:
         if values is not None:
             values.close()
@@ -174,10 +181,24 @@ def get_table(
     pandas.DataFrame
         One block per descriptor (by time) per header, concatenated; ``pandas.DataFrame()``
         when there are no rows.
+
+    Raises
+    ------
+    InvalidQuery
+        If a ``fields`` entry is not a valid regular expression (a ``ValueError``).
+
+    Warns
+    -----
+    DatabrokerWarning
+        If no header (all finished) has the stream, or a ``fields`` entry names nothing in
+        the stream of any header; the message lists the streams or data keys that exist.
     """
-    if fields is not None and isinstance(fields, str):
-        fields = [fields]
-    blocks = [block for h in headers for block in _header_blocks(h, stream_name, fields, fill)]
+    entries = normalize_fields(fields)
+    check = NameCheck(stream_name, entries)
+    blocks = [
+        block for h in headers for block in _header_blocks(h, stream_name, entries, fill, check)
+    ]
+    check.warn()
     if not blocks:
         return pandas.DataFrame()
     table = blocks[0] if len(blocks) == 1 else pandas.concat(blocks)
