@@ -324,3 +324,67 @@ def test_project_summary_dict_return_fields(calcs):
     assert len(issues) == 1 and "'x'" in issues[0]
     with pytest.raises(AssertionError, match="must not run"):
         project_summary_dict(run)
+
+
+class _StreamOnly:
+    """A stream as a remote client offers it: ``to_dask()`` and ``metadata`` only."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.metadata = stream.metadata
+
+    def to_dask(self):
+        return self._stream.to_dask()
+
+
+class _RunLike:
+    """A run offering only ``run[stream_name]`` and ``run.metadata`` (no iteration, no ``in``)."""
+
+    def __init__(self, run):
+        self._run = run
+        self.metadata = run.metadata
+        self.lookups = []
+
+    def __getitem__(self, name):
+        self.lookups.append(name)
+        if name not in ("primary", "baseline"):
+            raise KeyError(f"no stream {name!r}; the streams are ['baseline', 'primary']")
+        return _StreamOnly(self._run[name])
+
+    def __iter__(self):
+        raise AssertionError("the projector must not iterate the run")
+
+    def __contains__(self, name):
+        raise AssertionError("the projector must not test membership in the run")
+
+    def __len__(self):
+        raise AssertionError("the projector must not ask the run's length")
+
+
+def test_projections_of_a_run_like_object():
+    """[compat] project_xarray / project_summary_dict take any object offering run[stream] and
+    run.metadata: the run is never iterated nor asked `in`."""
+    projection = _projection(
+        sample={"type": "linked", "location": "start", "field": "sample"},
+        counts={"type": "linked", "location": "event", "stream": "primary", "field": "det"},
+        exposure={
+            "type": "linked",
+            "location": "configuration",
+            "stream": "primary",
+            "config_index": 1,
+            "config_device": "det",
+            "field": "det_exp",
+        },
+        dark={"type": "linked", "location": "event", "stream": "dark", "field": "det"},
+    )
+    run = _RunLike(make_run([projection]))
+    dataset, issues = project_xarray(run)
+    assert dataset.attrs == {"sample": "Si", "exposure": 0.2}
+    np.testing.assert_array_equal(dataset["counts"].values, [0, 10, 20, 30])
+    assert [d["det"]["data"]["det_exp"] for d in dataset["counts"].attrs["configuration"]] == [
+        0.1,
+        0.2,
+    ]
+    assert len(issues) == 1 and "'dark' not found" in issues[0] and "'primary'" in issues[0]
+    summary, issues = project_summary_dict(run, return_fields=["sample"])
+    assert (summary, issues) == ({"sample": "Si"}, [])

@@ -204,7 +204,7 @@ class Projector:
         """
         projection = _find_projection(run, projection, projection_name)
         self.issues = []
-        streams = list(run)
+        streams = _Streams(run)
         for projection_field, item in projection.get("projection", {}).items():
             self._project_item(run, streams, projection_field, item)
 
@@ -214,7 +214,7 @@ class Projector:
         )
 
     def _project_item(
-        self, run: Any, streams: list[str], projection_field: str, item: Mapping[str, Any]
+        self, run: Any, streams: _Streams, projection_field: str, item: Mapping[str, Any]
     ) -> None:
         kind = item.get("type")
         location = item.get("location", "start" if kind == "static" else None)
@@ -226,11 +226,11 @@ class Projector:
         elif location == "event":
             callback = self.event_field_cb
             if callback is not None and self._has_stream(run, streams, projection_field, item):
-                self._event_item(run, projection_field, item, callback)
+                self._event_item(run, streams, projection_field, item, callback)
         elif location == "configuration":
             callback = self.event_configuration_cb
             if callback is not None and self._has_stream(run, streams, projection_field, item):
-                self._configuration_item(run, projection_field, item, callback)
+                self._configuration_item(run, streams, projection_field, item, callback)
         else:
             self._issue(
                 run,
@@ -239,12 +239,13 @@ class Projector:
             )
 
     def _has_stream(
-        self, run: Any, streams: list[str], projection_field: str, item: Mapping[str, Any]
+        self, run: Any, streams: _Streams, projection_field: str, item: Mapping[str, Any]
     ) -> bool:
         stream = item.get("stream")
-        if stream in streams:
+        problem = streams.problem(stream)
+        if problem is None:
             return True
-        self._issue(run, projection_field, f"stream {stream!r} not found; the run has {streams}.")
+        self._issue(run, projection_field, f"stream {stream!r} not found ({problem}).")
         return False
 
     def _start_item(
@@ -271,6 +272,7 @@ class Projector:
     def _event_item(
         self,
         run: Any,
+        streams: _Streams,
         projection_field: str,
         item: Mapping[str, Any],
         callback: Callable[[str, str, str | None, Any], Any],
@@ -281,9 +283,7 @@ class Projector:
         elif kind == "calculated":
             value = get_calculated_value(run, projection_field, item)
         else:
-            # Only this field is read, so other fields (perhaps needing missing handlers)
-            # cannot make the projection fail.
-            dataset = run[stream].stream(include=[field]).to_dask() if field else {}
+            dataset = _read_field(streams.get(stream), field) if field else {}
             if field not in dataset:
                 self._issue(run, projection_field, f"field {field!r} not in stream {stream!r}.")
                 return
@@ -293,6 +293,7 @@ class Projector:
     def _configuration_item(
         self,
         run: Any,
+        streams: _Streams,
         projection_field: str,
         item: Mapping[str, Any],
         callback: Callable[..., Any],
@@ -306,7 +307,7 @@ class Projector:
         if item["type"] != "linked":
             self._issue(run, projection_field, "configuration items must have type 'linked'.")
             return
-        configurations = _stream_configurations(run, stream)
+        configurations = _configurations(streams.get(stream))
         if not isinstance(index, int) or not 0 <= index < len(configurations):
             self._issue(
                 run,
@@ -336,11 +337,53 @@ class Projector:
         callback(projection_field, stream, index, device, field, data[field])
 
 
-def _stream_configurations(run: Any, stream: str) -> list[dict[str, Any]]:
+class _Streams:
+    """The streams of a run, each looked up once with ``run[name]``.
+
+    A run here is anything offering ``run[stream_name]`` and ``run.metadata`` (a
+    :class:`~databroker.core.BlueskyRun`, a mock, a remote client): it is never iterated
+    nor asked ``in``, which such objects need not support or may answer slowly.
+    """
+
+    def __init__(self, run: Any) -> None:
+        self._run = run
+        self._found: dict[str, Any] = {}
+        self._missing: dict[str, str] = {}
+
+    def problem(self, name: Any) -> str | None:
+        """None if the run has stream ``name``, else why not (the lookup's error)."""
+        if name in self._found:
+            return None
+        if name not in self._missing:
+            try:
+                self._found[name] = self._run[name]
+                return None
+            except (KeyError, TypeError) as error:  # our KeyError lists the streams
+                text = str(error.args[0]) if error.args else type(error).__name__
+                self._missing[name] = text
+        return self._missing[name]
+
+    def get(self, name: str) -> Any:
+        """The stream ``name`` (after :meth:`problem` said it exists)."""
+        return self._found[name]
+
+
+def _read_field(stream: Any, field: str) -> Any:
+    """The stream's lazy Dataset, holding at least ``field`` (if it exists)."""
+    from ._intake.stream import BlueskyEventStream
+
+    if isinstance(stream, BlueskyEventStream):
+        # Only this field is read, so other fields (perhaps needing missing handlers)
+        # cannot make the projection fail.
+        return stream.stream(include=[field]).to_dask()
+    return stream.to_dask()  # other run-likes offer the whole stream only
+
+
+def _configurations(stream: Any) -> list[dict[str, Any]]:
     """Return the ``configuration`` of each of the stream's descriptors, as plain dicts."""
     return [
         copy.deepcopy(dict(descriptor.get("configuration", {})))
-        for descriptor in run[stream].metadata["descriptors"]
+        for descriptor in stream.metadata["descriptors"]
     ]
 
 
@@ -394,7 +437,7 @@ def project_xarray(
         # Each variable takes its own stream's configurations, so the order of the items
         # and the streams of other items do not matter.
         if stream not in configurations:
-            configurations[stream] = _stream_configurations(run, stream)
+            configurations[stream] = _configurations(run[stream])
         if isinstance(value, xarray.DataArray):
             array = value.copy(deep=False)
         else:
