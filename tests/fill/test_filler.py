@@ -77,7 +77,7 @@ def test_make_filler_dotted_class_and_prefix_root_map(tmp_path):
         {"/stored": str(tmp_path.parent)},
         "force_numpy",
     )
-    assert type(filler) is event_model.Filler
+    assert isinstance(filler, event_model.Filler)
     event = _fill(filler, _npy_documents(tmp_path, f"/stored/{tmp_path.name}"))
     np.testing.assert_array_equal(event["data"]["img"], np.arange(6.0).reshape(2, 3))
     with pytest.raises(HandlerImportError, match=r"'nope.Filler'"):

@@ -1,4 +1,4 @@
-"""event-model Filler construction and the ``'delayed'`` coercion (handlers → dask arrays)."""
+"""event-model Filler construction (lazy handlers, our errors) and the ``'delayed'`` coercion."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import event_model
 
 from .._documents.datakeys import declared_dtype
 from ..errors import HandlerImportError
+from .filler_errors import FillerErrors
+from .filler_registry import install_lazy_registry
 from .imports import import_object
 from .paths import RootMap
 
@@ -50,6 +52,24 @@ def register_delayed_coercion() -> None:
     event_model.register_coercion("delayed", _delayed_coercion)
 
 
+_CHECKED: dict[type, type] = {}
+
+
+def _checked_class(filler_class: type) -> type:
+    """Return ``filler_class`` with :class:`FillerErrors` mixed in (one class per class)."""
+    if issubclass(filler_class, FillerErrors):
+        return filler_class
+    checked = _CHECKED.get(filler_class)
+    if checked is None:
+        checked = type(
+            filler_class.__name__,
+            (FillerErrors, filler_class),
+            {"__module__": filler_class.__module__, "__qualname__": filler_class.__qualname__},
+        )
+        _CHECKED[filler_class] = checked
+    return checked
+
+
 def make_filler(
     filler_class: type | str,
     handler_registry: Mapping[str, Any],
@@ -58,12 +78,19 @@ def make_filler(
 ) -> Any:
     """Build ``filler_class(handler_registry, root_map=..., inplace=False, coerce=coerce)``.
 
+    The Filler raises the errors ``read()`` raises (``UnknownHandlerSpec``,
+    ``ExternalFileNotFound`` with the path and root_map hint, ``HandlerError``,
+    ``BrokenReference``), each also an instance of the event-model class it replaces. An
+    ``event_model.Filler`` (or subclass) looks handlers up in ``handler_registry`` when a spec
+    is first needed, so building one imports no handler.
+
     Parameters
     ----------
     filler_class
         ``event_model.Filler`` or a subclass, or the dotted import path of one.
     handler_registry
-        ``{spec: handler class}``.
+        ``{spec: handler class}``; read, not copied (the Filler's own registrations stay in
+        the Filler).
     root_map
         ``{stored root: local root}``; passed as a :class:`RootMap` so that the Filler
         applies the same longest-prefix rule as ``read()``.
@@ -78,6 +105,12 @@ def make_filler(
                 f"filler_class {filler_class!r} cannot be imported ({err}). Give the class "
                 f"itself or a dotted path such as 'event_model.Filler'."
             ) from err
-    return filler_class(  # type: ignore[operator]
+    assert isinstance(filler_class, type)
+    cls = _checked_class(filler_class) if issubclass(filler_class, event_model.Filler) else None
+    if cls is not None:
+        filler = cls({}, root_map=RootMap(root_map), inplace=False, coerce=coerce)
+        if install_lazy_registry(filler, handler_registry):
+            return filler
+    return (cls or filler_class)(
         dict(handler_registry), root_map=RootMap(root_map), inplace=False, coerce=coerce
     )

@@ -18,7 +18,14 @@ import numpy as np
 from ..errors import DatabrokerError, ExternalFileNotFound, HandlerError, UnknownHandlerSpec
 from .paths import ResolvedPath, resource_location, stream_resource_location
 
-__all__ = ["HandlerPool", "is_stream_resource", "picklable_registry", "spec_of"]
+__all__ = [
+    "HandlerPool",
+    "is_stream_resource",
+    "not_found_message",
+    "picklable_registry",
+    "spec_of",
+    "unknown_spec_message",
+]
 
 #: Spec bound of the number of open handler instances per run.
 MAX_OPEN_HANDLERS = 64
@@ -35,6 +42,38 @@ def spec_of(doc: Mapping[str, Any]) -> str:
         # StreamResources written by early ophyd-async carried ``spec`` instead of ``mimetype``.
         return doc.get("mimetype") or doc["spec"]
     return doc["spec"]
+
+
+def unknown_spec_message(
+    doc: Mapping[str, Any], run_uid: str, field: str | None, registry: Mapping[str, Any]
+) -> str:
+    """The message of ``UnknownHandlerSpec``: spec or mimetype, (stream) resource, run, field,
+    the registered keys and how to register one."""
+    key = spec_of(doc)
+    kind = "mimetype" if is_stream_resource(doc) else "spec"
+    document = "StreamResource" if is_stream_resource(doc) else "Resource"
+    where = f" for field {field!r}" if field else ""
+    skip = f" or leave the field out with exclude=[{field!r}]" if field else ""
+    return (
+        f"No handler is registered for {kind} {key!r} ({document} {doc['uid']!r} of run "
+        f"{run_uid!r}){where}. Registered keys: {sorted(registry)}. "
+        f"Register one with catalog.register_handler({key!r}, HandlerClass), pass "
+        f"handler_registry=, or install a package providing it in the "
+        f"'databroker.handlers' entry-point group{skip}."
+    )
+
+
+def not_found_message(
+    err: FileNotFoundError, doc: Mapping[str, Any], location: ResolvedPath, run_uid: str
+) -> str:
+    """The message of ``ExternalFileNotFound``: the path, resource, run, how the path was
+    resolved, and the root_map entry that would relocate it."""
+    path = err.filename or location.path
+    return (
+        f"External file {path!r} does not exist (resource {doc['uid']!r} of run "
+        f"{run_uid!r}, {location.describe()}). If the data moved, map its root "
+        f"with root_map={{{location.stored!r}: '<new location>'}}."
+    )
 
 
 def _importable(cls: Any) -> Any:
@@ -129,21 +168,12 @@ class HandlerPool:
             Naming the spec or mimetype, the resource, the run, the field, the registered
             keys and how to register one.
         """
-        key = spec_of(doc)
         try:
-            return self.handler_registry[key]
+            return self.handler_registry[spec_of(doc)]
         except KeyError:
             pass
-        kind = "mimetype" if is_stream_resource(doc) else "spec"
-        document = "StreamResource" if is_stream_resource(doc) else "Resource"
-        where = f" for field {field!r}" if field else ""
-        skip = f" or leave the field out with exclude=[{field!r}]" if field else ""
         raise UnknownHandlerSpec(
-            f"No handler is registered for {kind} {key!r} ({document} {doc['uid']!r} of run "
-            f"{self.run_uid!r}){where}. Registered keys: {sorted(self.handler_registry)}. "
-            f"Register one with catalog.register_handler({key!r}, HandlerClass), pass "
-            f"handler_registry=, or install a package providing it in the "
-            f"'databroker.handlers' entry-point group{skip}."
+            unknown_spec_message(doc, self.run_uid, field, self.handler_registry)
         )
 
     def _location(self, doc: Mapping[str, Any]) -> ResolvedPath:
@@ -191,12 +221,7 @@ class HandlerPool:
     def _not_found(
         self, err: FileNotFoundError, doc: Mapping[str, Any], location: ResolvedPath
     ) -> ExternalFileNotFound:
-        path = err.filename or location.path
-        return ExternalFileNotFound(
-            f"External file {path!r} does not exist (resource {doc['uid']!r} of run "
-            f"{self.run_uid!r}, {location.describe()}). If the data moved, map its root "
-            f"with root_map={{{location.stored!r}: '<new location>'}}."
-        )
+        return ExternalFileNotFound(not_found_message(err, doc, location, self.run_uid))
 
     def _call(self, doc: Mapping[str, Any], what: str, method: str, *args: Any, **kw: Any) -> Any:
         entry = self._get(doc)
