@@ -36,6 +36,7 @@ DOORS = {
     "projector",
     "pivot",
     "assets",
+    "tutorial_utils",
 }
 
 #: room -> the rooms it may import (besides itself).
