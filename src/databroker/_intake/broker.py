@@ -13,7 +13,7 @@ from .._fill.imports import import_object
 from .._runs import ReadContext
 from .._stores.base import CatalogStore, Doc, Serializer
 from ..errors import InvalidQuery
-from . import display
+from . import catalog_display, display
 from .entry import Entry, make_entry
 from .run_entries import RunEntries
 
@@ -345,11 +345,14 @@ class Broker(display.RichDisplay, Catalog):
     def _title(self) -> str:
         return f"{type(self).__name__} {self.name!r}"
 
-    def _summary(self) -> display.CatalogSummary:
-        return display.summarize_catalog(self._store, self._query, title=self._title())
+    def _summary(self) -> catalog_display.CatalogSummary:
+        return catalog_display.summarize_catalog(self._store, self._query, title=self._title())
+
+    # IPython.lib.pretty takes the first _repr_pretty_ or __repr__ along the MRO: both here.
+    _repr_pretty_ = display.RichDisplay._repr_pretty_
 
     def __repr__(self) -> str:
-        return display.catalog_repr(self._store, self._query, title=self._title())
+        return catalog_display.catalog_repr(self._store, self._query, title=self._title())
 
     def describe(self) -> dict[str, Any]:
         """Return the catalog's ``name``, ``driver``, ``source``, ``query`` and run ``count``
@@ -362,7 +365,7 @@ class Broker(display.RichDisplay, Catalog):
             name=self.name,
             container=self.container,
             driver=f"{driver.__module__}.{driver.__qualname__}",
-            **display.catalog_description(self._store, self._query),
+            **catalog_display.catalog_description(self._store, self._query),
         )
         return described
 

@@ -6,7 +6,8 @@ display costs the same for a 10-event run and a 1,000,000-event one and stays wi
 :data:`MAX_LINES` lines of text. Times are shown as local wall-clock time (the process's
 ``TZ``), with millisecond precision.
 
-The summaries (:class:`RunSummary`, :class:`StreamSummary`, :class:`CatalogSummary`) render
+The summaries (:class:`RunSummary`, :class:`StreamSummary`, and
+:class:`~databroker._intake.catalog_display.CatalogSummary` for catalogs) render
 to plain text (``.text()``) and escaped HTML (``.html()``). :class:`RichDisplay` gives a class
 IPython's ``_repr_pretty_``, ``_repr_html_`` and ``_repr_mimebundle_`` from one summary, and
 hides intake's ``_ipython_display_`` (which would dump the object's internals as YAML).
@@ -15,7 +16,6 @@ hides intake's ``_ipython_display_`` (which would dump the object's internals as
 from __future__ import annotations
 
 import html
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,23 +24,18 @@ from typing import Any, Protocol
 
 from .._documents.datakeys import declared_shape, is_datum_field, is_stream_field
 from .._runs.reader import RunReader
-from .._stores.base import CatalogStore, Doc
+from .._stores.base import Doc
 
 __all__ = [
     "MAX_LINES",
     "REPR_FAILURE",
-    "CatalogSummary",
     "RichDisplay",
     "RunSummary",
     "StreamSummary",
-    "catalog_description",
-    "catalog_repr",
     "format_duration",
     "format_time",
     "safe_html",
     "safe_text",
-    "source_of",
-    "summarize_catalog",
     "summarize_run",
     "summarize_stream",
 ]
@@ -49,8 +44,6 @@ __all__ = [
 REPR_FAILURE = "*REPR RENDERING FAILURE*"
 #: The most lines a text display has, whatever the run or catalog.
 MAX_LINES = 40
-#: How many of the newest runs a catalog display lists.
-NEWEST_RUNS = 5
 #: The widest any value is shown (longer ones end in an ellipsis).
 _MAX_VALUE = 60
 #: How many streams / fields per stream the HTML display lists at most.
@@ -189,8 +182,18 @@ class StreamSummary:
         )
 
 
-def summarize_stream(reader: RunReader, stream_name: str, *, title: str = "") -> StreamSummary:
-    """Summarize one stream from its descriptors and event counts (no events are read)."""
+def summarize_stream(
+    reader: RunReader,
+    stream_name: str,
+    *,
+    title: str = "",
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+) -> StreamSummary:
+    """Summarize one stream from its descriptors and event counts (no events are read).
+
+    ``include`` / ``exclude`` keep only / drop those fields, as the stream's reading does.
+    """
     view = reader.view
     descriptors = view.stream_descriptors(stream_name)
     fields: dict[str, FieldSummary] = {}
@@ -203,6 +206,10 @@ def summarize_stream(reader: RunReader, stream_name: str, *, title: str = "") ->
             for datum in view.stream_datum(descriptor["uid"]):
                 seq_nums = datum.get("seq_nums") or {}
                 datum_rows += int(seq_nums.get("stop", 0)) - int(seq_nums.get("start", 0))
+    if include is not None:
+        fields = {name: f for name, f in fields.items() if name in include}
+    if exclude is not None:
+        fields = {name: f for name, f in fields.items() if name not in exclude}
     from_datum = datum_rows > events
     title = title or f"Stream {stream_name!r} of run {reader.uid}"
     return StreamSummary(
@@ -254,7 +261,8 @@ class RunSummary:
     def _stream_lines(self, budget: int) -> list[str]:
         streams = self.streams
         shown = streams if len(streams) <= budget else streams[: budget - 1]
-        allotted = _share(budget - len(shown), [len(s.fields) for s in shown])
+        spare = budget - len(shown) - (len(shown) < len(streams))  # the "... more" line
+        allotted = _share(spare, [len(s.fields) for s in shown])
         lines = []
         for stream, n in zip(shown, allotted, strict=True):
             more = "" if n >= len(stream.fields) else f" ({n} shown)"
@@ -313,124 +321,6 @@ def summarize_run(
     return RunSummary(title, view.start(), view.stop(), streams, dict(documents or {}))
 
 
-# -- catalogs ------------------------------------------------------------------------------
-
-
-def _loaded_class(module: str, name: str) -> type | None:
-    """A store class, if its module is imported (a file catalog never imports the Mongo layer)."""
-    loaded = sys.modules.get(f"databroker._stores.{module}")
-    found = getattr(loaded, name, None)
-    return found if isinstance(found, type) else None
-
-
-def source_of(store: CatalogStore) -> str:
-    """Say where a catalog's runs are: its glob patterns, database names, or ``in memory``."""
-    from .._stores.files.catalog import FileCatalogStore
-    from .._stores.memory import MemoryCatalogStore
-
-    if isinstance(store, FileCatalogStore):
-        return ", ".join(store.patterns)
-    if isinstance(store, MemoryCatalogStore):
-        return "in memory"
-    found: Any = store
-    embedded = _loaded_class("mongo.embedded", "EmbeddedCatalogStore")
-    if embedded is not None and isinstance(store, embedded):
-        return f"MongoDB database {found.database.name!r} (embedded layout)"
-    normalized = _loaded_class("mongo.normalized", "NormalizedCatalogStore")
-    if normalized is not None and isinstance(store, normalized):
-        return (
-            f"MongoDB databases {found.metadatastore.name!r} (metadata) and "
-            f"{found.assets.name!r} (assets)"
-        )
-    return f"{store.backend_name} storage"
-
-
-def _run_row(start: Doc, stop: Doc | None) -> list[str]:
-    return [
-        str(start.get("uid", "?"))[:8],
-        _short(start.get("scan_id", ""), 8),
-        _short(start.get("plan_name", ""), 14),
-        format_time(start.get("time"), milliseconds=False),
-        format_duration(_duration(start, stop)) if stop else "running",
-        _short((stop or {}).get("exit_status", ""), 11),
-    ]
-
-
-_RUN_COLUMNS = ["uid", "scan_id", "plan_name", "start", "duration", "exit_status"]
-
-
-@dataclass(frozen=True)
-class CatalogSummary:
-    """A catalog's class and name, source, query, run count and newest runs."""
-
-    title: str
-    source: str
-    query: Mapping[str, Any]
-    count: int
-    newest: list[list[str]]
-
-    def text(self) -> str:
-        lines = [self.title, f"  source: {_short(self.source, 70)}"]
-        if self.query:
-            lines.append(f"  query: {_short(self.query, 70)}")
-        shown = f", newest {len(self.newest)}:" if self.newest else ""
-        lines.append(f"  {_count(self.count, 'run')}{shown}")
-        if self.newest:
-            lines += ["    " + line for line in _text_table(self.newest, _RUN_COLUMNS)]
-        return "\n".join(lines)
-
-    def html(self) -> str:
-        rows = f"<tr><th style='text-align:left'>source</th><td>{_esc(self.source)}</td></tr>"
-        if self.query:
-            rows += (
-                "<tr><th style='text-align:left'>query</th>"
-                f"<td><code>{html.escape(_short(self.query, 300))}</code></td></tr>"
-            )
-        rows += f"<tr><th style='text-align:left'>runs</th><td>{self.count:,}</td></tr>"
-        table = ""
-        if self.newest:
-            head = "".join(f"<th>{c}</th>" for c in _RUN_COLUMNS)
-            body = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
-                for row in self.newest
-            )
-            table = f"<table><caption>newest runs</caption><tr>{head}</tr>{body}</table>"
-        return (
-            f"<div><table><caption><b>{_esc(self.title)}</b></caption>{rows}</table>{table}</div>"
-        )
-
-
-def summarize_catalog(
-    store: CatalogStore, query: Mapping[str, Any], *, title: str, newest: int = NEWEST_RUNS
-) -> CatalogSummary:
-    """Summarize a catalog: one count, the newest starts and one bulk lookup of their stops."""
-    store.refresh()
-    starts = list(islice(store.iter_starts(query), newest))
-    stops = store.stops([start["uid"] for start in starts]) if starts else {}
-    rows = [_run_row(start, stops.get(start["uid"])) for start in starts]
-    return CatalogSummary(title, source_of(store), dict(query), store.count(query), rows)
-
-
-def catalog_repr(store: CatalogStore, query: Mapping[str, Any], *, title: str) -> str:
-    """Return ``<Class 'name': N runs from SOURCE[ where QUERY]>`` (one line, no listing)."""
-    try:
-        count = _count(store.count(query), "run")
-    except Exception:  # a repr must not fail because a server is away
-        count = "? runs"
-    where = f" where {_short(query, 80)}" if query else ""
-    return f"<{title}: {count} from {_short(source_of(store), 80)}{where}>"
-
-
-def catalog_description(store: CatalogStore, query: Mapping[str, Any]) -> dict[str, Any]:
-    """Return ``{'source', 'query', 'count', 'backend'}`` of a catalog."""
-    return {
-        "source": source_of(store),
-        "query": dict(query),
-        "count": store.count(query),
-        "backend": store.backend_name,
-    }
-
-
 # -- text tables ---------------------------------------------------------------------------
 
 
@@ -479,7 +369,9 @@ class RichDisplay:
     IPython's display formatter calls ``_ipython_display_`` first and, if present, nothing
     else; intake's dumps the object's internals as YAML. It is set to None here so that
     IPython uses ``_repr_mimebundle_`` (text and HTML from one summary), and
-    ``IPython.lib.pretty`` (lists of runs, ``%pprint``) uses ``_repr_pretty_``.
+    ``IPython.lib.pretty`` (lists of runs, ``%pprint``) uses ``_repr_pretty_``. pretty takes
+    the first ``_repr_pretty_`` or ``__repr__`` it meets along the MRO, so a class that
+    defines ``__repr__`` also binds ``_repr_pretty_ = RichDisplay._repr_pretty_``.
     """
 
     _ipython_display_ = None

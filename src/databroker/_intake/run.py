@@ -294,6 +294,9 @@ class BlueskyRun(display.RichDisplay, Catalog):
         """Persistence is not supported for runs."""
         raise KeyError("BlueskyRun has no persisted version.")
 
+    # IPython.lib.pretty takes the first _repr_pretty_ or __repr__ along the MRO: both here.
+    _repr_pretty_ = display.RichDisplay._repr_pretty_
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} uid={self.uid!r}>"
 

@@ -211,12 +211,21 @@ class BlueskyEventStream(display.RichDisplay, DataSource):
     def _close(self) -> None:
         self._described = {}
 
+    # IPython.lib.pretty takes the first _repr_pretty_ or __repr__ along the MRO: both here.
+    _repr_pretty_ = display.RichDisplay._repr_pretty_
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._stream_name!r} from Run {self._reader.uid[:8]}...>"
 
     def _summary(self) -> display.StreamSummary:
         """Event count and fields (dtype, shape) from the descriptors; no event is read."""
-        return display.summarize_stream(self._reader, self._stream_name, title=repr(self))
+        return display.summarize_stream(
+            self._reader,
+            self._stream_name,
+            title=repr(self),
+            include=self._include,
+            exclude=self._exclude,
+        )
 
 
 class BlueskyConfigSource(DataSource):

@@ -119,6 +119,24 @@ class Broker:
     def __repr__(self) -> str:
         return f"<databroker.v1.Broker around {self._catalog!r}>"
 
+    def _display_summary(self) -> Any:
+        from .._intake.catalog_display import summarize_broker
+
+        title = f"databroker.v1.Broker around {type(self._catalog).__name__} {self.name!r}"
+        return summarize_broker(self._catalog, title=title)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython: the catalog's source, query, run count and newest runs (bounded)."""
+        from .._intake import display
+
+        printer.text(repr(self) if cycle else display.safe_text(self._display_summary))
+
+    def _repr_html_(self) -> str:
+        """Notebooks: the catalog's source, query, run count and newest runs (bounded)."""
+        from .._intake import display
+
+        return display.safe_html(self._display_summary)
+
     # -- lookup ---------------------------------------------------------------------------
 
     def __getitem__(self, key: Any) -> Any:

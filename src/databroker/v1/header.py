@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import html
 import warnings
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -17,14 +16,6 @@ if TYPE_CHECKING:
 __all__ = ["Header"]
 
 _KEYS = ("start", "descriptors", "stop", "ext")
-
-
-def _html_rows(title: str, doc: Any) -> str:
-    rows = "".join(
-        f"<tr><td>{html.escape(str(key))}</td><td>{html.escape(repr(value))}</td></tr>"
-        for key, value in dict(doc).items()
-    )
-    return f"<tr><th colspan='2'>{title}</th></tr>{rows}"
 
 
 class Header:
@@ -130,10 +121,23 @@ class Header:
     def __repr__(self) -> str:
         return f"<Header uid={self.uid!r}>"
 
+    def _display_summary(self, *, documents: bool = False) -> Any:
+        from .._intake import display
+
+        shown = {"start": self.start, "stop": self.stop} if documents else None
+        return display.summarize_run(self._run.reader, title="Header", documents=shown)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython: uid, scan_id, plan, local times, exit status, streams (bounded)."""
+        from .._intake import display
+
+        printer.text(repr(self) if cycle else display.safe_text(self._display_summary))
+
     def _repr_html_(self) -> str:
-        stop = self._run.metadata["stop"] or {}
-        body = _html_rows("start", self._run.metadata["start"]) + _html_rows("stop", stop)
-        return f"<table>{body}</table>"
+        """An HTML table summarising the run, then its start and stop documents."""
+        from .._intake import display
+
+        return display.safe_html(lambda: self._display_summary(documents=True))
 
     # -- data -----------------------------------------------------------------------------
 
