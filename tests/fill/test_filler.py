@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from databroker._fill import HandlerPool, make_filler, register_delayed_coercion
-from databroker.errors import ExternalFileNotFound, HandlerImportError, UnknownHandlerSpec
+from databroker.errors import (
+    ExternalFileNotFound,
+    HandlerImportError,
+    InvalidEventType,
+    UnknownHandlerSpec,
+)
 from databroker.handlers import NumpySeqHandler
 
 
@@ -128,6 +133,17 @@ def test_pool_errors():
         pool.read_datum(doc, [{"index": 0}], ["res-1/0"])
     with pytest.raises(UnknownHandlerSpec, match=r"'OTHER'.*res-1.*run-uid.*'f'"):
         pool.handler_class({**doc, "spec": "OTHER"}, "f")
+
+
+def test_pool_rejects_kwargs_that_are_no_mapping():
+    """[fix] datum_kwargs or resource_kwargs that are no mapping raise InvalidEventType."""
+    pool = HandlerPool({"NPY_SEQ": NumpySeqHandler}, {}, "run-uid")
+    doc = {"uid": "res-1", "spec": "NPY_SEQ", "root": "/r", "resource_path": "x"}
+    with pytest.raises(InvalidEventType, match=r"datum 'res-1/0'.*res-1.*run-uid") as info:
+        pool.read_datum({**doc, "resource_kwargs": {}}, ["oops"], ["res-1/0"])
+    assert isinstance(info.value, TypeError)
+    with pytest.raises(InvalidEventType, match=r"resource_kwargs of resource 'res-1'"):
+        pool.read_datum({**doc, "resource_kwargs": "oops"}, [{"index": 0}], ["res-1/0"])
 
 
 def test_pool_pickles_without_open_handlers():

@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DatabrokerError, ExternalFileNotFound, HandlerError, UnknownHandlerSpec
+from ..errors import (
+    DatabrokerError,
+    ExternalFileNotFound,
+    HandlerError,
+    InvalidEventType,
+    UnknownHandlerSpec,
+)
 from .paths import ResolvedPath, resource_location, stream_resource_location
 
 __all__ = [
@@ -204,7 +210,13 @@ class HandlerPool:
         return len(self._open)
 
     def _instantiate(self, cls: type, doc: Mapping[str, Any], location: ResolvedPath) -> Any:
-        kwargs = doc["parameters"] if is_stream_resource(doc) else doc.get("resource_kwargs", {})
+        name = "parameters" if is_stream_resource(doc) else "resource_kwargs"
+        kwargs = doc.get(name) or {}
+        if not isinstance(kwargs, Mapping):
+            raise InvalidEventType(
+                f"{name} of resource {doc.get('uid')!r} (run {self.run_uid!r}) is "
+                f"{kwargs!r:.80}, not a mapping of handler arguments."
+            )
         try:
             return cls(location.path, **kwargs)
         except (DatabrokerError, ImportError):
@@ -251,6 +263,12 @@ class HandlerPool:
         Returns the rows stacked (one ``read_many`` call when the handler offers it) or, when
         it does not, a list with one array per datum.
         """
+        for datum_id, kwargs in zip(datum_ids, datum_kwargs, strict=True):
+            if not isinstance(kwargs, Mapping):
+                raise InvalidEventType(
+                    f"datum_kwargs of datum {datum_id!r} (resource {resource['uid']!r}, run "
+                    f"{self.run_uid!r}) is {kwargs!r:.80}, not a mapping of handler arguments."
+                )
         entry = self._get(resource)
         if hasattr(entry.handler, "read_many"):
             what = f"datum {datum_ids[0]!r} and {len(datum_ids) - 1} more with read_many"
