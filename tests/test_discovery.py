@@ -225,6 +225,28 @@ def test_reload_built_catalogs_builds_nothing(places):
     assert list(catalog) == ["late"]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs the two-line change in _intake/broker.py Broker.__init__ (lead's rewrite): "
+    "after setting read_context.catalog_dir, "
+    "read_context.root_map.update(read_context.resolved_root_map())",
+)
+def test_yaml_catalog_root_map_holds_absolute_paths(places):
+    """[compat] catalog.root_map of a catalog opened from YAML holds the resolved absolute
+    paths of relative entries (same dict object, still live)."""
+    (places.user / "runs").mkdir()
+    (places.user / "raw.yml").write_text(
+        "sources:\n  raw:\n    driver: bluesky-jsonl-catalog\n"
+        "    args: {paths: ['{{ CATALOG_DIR }}/runs/*.jsonl'],\n"
+        "           root_map: {/GPFS/xf99id1: ./files, /abs: /mnt/abs}}\n"
+    )
+    catalog = discovery.yaml_catalogs["raw"]
+    expected = {"/GPFS/xf99id1": str(places.user / "files"), "/abs": "/mnt/abs"}
+    assert catalog.root_map == expected
+    catalog.root_map["/new"] = "/mnt/new"  # still the live dict
+    assert catalog.read_context.resolved_root_map()["/new"] == "/mnt/new"
+
+
 def test_catalog_merges_in_order(places, fake_v1):
     """[compat] databroker.catalog merges entry points, config files and YAML catalogs."""
     (places.configs / "xpd.yml").write_text("description: x\n")
