@@ -141,13 +141,18 @@ def summarize_broker(catalog: Any, *, title: str) -> CatalogSummary:
 
 
 def catalog_repr(store: CatalogStore, query: Mapping[str, Any], *, title: str) -> str:
-    """Return ``<Class 'name': N runs from SOURCE[ where QUERY]>`` (one line, no listing)."""
+    """Return ``<Class 'name': N runs from SOURCE[ where QUERY]>`` (one line, no listing).
+
+    A catalog in process says ``N runs in memory``.
+    """
     try:
         count = _count(store.count(query), "run")
     except Exception:  # a repr must not fail because a server is away
         count = "? runs"
     where = f" where {_short(query, 80)}" if query else ""
-    return f"<{title}: {count} from {_middle(source_of(store))}{where}>"
+    source = source_of(store)
+    source = source if source.startswith("in ") else f"from {_middle(source)}"
+    return f"<{title}: {count} {source}{where}>"
 
 
 def catalog_description(store: CatalogStore, query: Mapping[str, Any]) -> dict[str, Any]:
