@@ -15,6 +15,7 @@ are sequences (lists or numpy arrays) aligned with one another. ``filled`` is al
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -94,6 +95,26 @@ class RunStore(ABC):
         """Return True while the run has no stop document (its contents may still grow)."""
         return self.stop() is None
 
+    #: Seconds between two looks at storage while a reader waits for new documents.
+    poll_interval: float = 0.1
+
+    def wait_for_documents(self, timeout: float) -> None:
+        """Return once the run's stored documents may have changed, or after ``timeout`` s.
+
+        The default sleeps one :attr:`poll_interval` (at most ``timeout``); stores that can
+        be told about new documents (a live buffer) return as soon as one arrives. Callers
+        re-read the run afterwards: returning does not promise a change.
+        """
+        time.sleep(max(0.0, min(timeout, self.poll_interval)))
+
+    def last_update(self) -> float | None:
+        """Return when the newest stored document of the run was written (epoch seconds).
+
+        None when the store cannot tell cheaply; the run model then falls back to the
+        newest document time it has seen.
+        """
+        return None
+
 
 class CatalogStore(ABC):
     """A set of runs, searchable by Mongo-style queries on their start documents.
@@ -153,6 +174,26 @@ class CatalogStore(ABC):
     @abstractmethod
     def open_run(self, uid: str) -> RunStore:
         """Return the :class:`RunStore` of the run with this uid."""
+
+    # -- live data (when supports_waiting) -------------------------------------------------
+
+    def arrivals(self, since: str | None) -> tuple[str, list[str]]:
+        """Return ``(token, uids)``: the runs that arrived after ``since``, in arrival order.
+
+        ``since=None`` means "now": no uids and a token marking the present. Passing the
+        returned token back gives exactly the runs that arrived in between, none twice and
+        none missed, whatever their start times. Tokens are opaque strings, valid for this
+        store (and the catalogs sharing it); an unknown token raises
+        :class:`~databroker.errors.InvalidOption`.
+        """
+        raise self.not_supported("Waiting for runs", "needs a store with supports_waiting")
+
+    def wait_for_arrivals(
+        self, since: str | None, timeout: float | None
+    ) -> tuple[str, list[str]]:
+        """Like :meth:`arrivals`, blocking until at least one run arrived or ``timeout``
+        seconds passed (then ``uids`` is empty). ``timeout=None`` waits indefinitely."""
+        raise self.not_supported("Waiting for runs", "needs a store with supports_waiting")
 
     def stops(self, uids: Sequence[str]) -> dict[str, Doc | None]:
         """Return the stop document (or None) of each run, in as few reads as possible."""
