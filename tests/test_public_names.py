@@ -23,6 +23,7 @@ EXACT = {
         "describe_configs",
         "list_configs",
         "lookup_config",
+        "open_catalog",
         "temp",
         "temp_config",
         "wrap_in_deprecated_doct",

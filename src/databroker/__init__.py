@@ -20,6 +20,7 @@ _LAZY = {
     "describe_configs": "databroker.utils",
     "list_configs": "databroker.utils",
     "lookup_config": "databroker.utils",
+    "open_catalog": "databroker._config.open_catalog",
     "temp": "databroker.v1",
     "temp_config": "databroker.v1",
     "wrap_in_deprecated_doct": "databroker.utils",

@@ -45,7 +45,8 @@ DatabrokerError (Exception)
 │
 ├── config: configuration files and the catalogs they name
 │   ├── ConfigError (ValueError)
-│   └── ConfigNotFound (FileNotFoundError)
+│   ├── ConfigNotFound (FileNotFoundError)
+│   └── CatalogNotFound (LookupError)
 │
 └── capabilities: what a backend or a function does not do
     ├── NotSupported (NotImplementedError)
@@ -72,6 +73,7 @@ __all__ = [
     "AmbiguousTimeError",
     "AmbiguousUidPrefix",
     "BrokenReference",
+    "CatalogNotFound",
     "CatalogPathNotFound",
     "ConfigError",
     "ConfigNotFound",
@@ -241,6 +243,10 @@ class ServerUnreachable(DatabrokerError, ConnectionError):
 
 class ConfigNotFound(DatabrokerError, FileNotFoundError):
     """A named configuration was not found on the search path."""
+
+
+class CatalogNotFound(DatabrokerError, LookupError):
+    """Nothing opens as a catalog at a location; the message lists what was tried and why."""
 
 
 class HandlerImportError(DatabrokerError, ImportError):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["add_parser", "run", "run_demo"]
 
@@ -69,10 +71,14 @@ def run_demo(directory: str | os.PathLike[str]) -> None:
     print(f"Mean of frame 0, loaded on demand: {float(images[0].mean().compute())}")
 
 
-def add_parser(commands: argparse._SubParsersAction, name: str) -> None:
+def add_parser(
+    commands: argparse._SubParsersAction, name: str, parents: Sequence[Any] = ()
+) -> None:
     """Mount ``databroker demo`` on the command's sub-parsers."""
     parser = commands.add_parser(
-        name, help="record simulated scans into a msgpack catalog, then read them back"
+        name,
+        help="record simulated scans into a msgpack catalog, then read them back",
+        parents=list(parents),
     )
     parser.add_argument(
         "--directory",
