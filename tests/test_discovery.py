@@ -225,12 +225,6 @@ def test_reload_built_catalogs_builds_nothing(places):
     assert list(catalog) == ["late"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the two-line change in _intake/broker.py Broker.__init__ (lead's rewrite): "
-    "after setting read_context.catalog_dir, "
-    "read_context.root_map.update(read_context.resolved_root_map())",
-)
 def test_yaml_catalog_root_map_holds_absolute_paths(places):
     """[compat] catalog.root_map of a catalog opened from YAML holds the resolved absolute
     paths of relative entries (same dict object, still live)."""

@@ -33,8 +33,19 @@ __all__ = sorted([*_LAZY, "__version__"])
 
 #: Public submodules, importable as attributes (``databroker.v2.Broker``) on first use.
 _SUBMODULES = frozenset(
-    ["core", "discovery", "errors", "handlers", "in_memory", "pivot", "projector", "queries"]
-    + ["utils", "v1", "v2"]
+    (
+        "core",
+        "discovery",
+        "errors",
+        "handlers",
+        "in_memory",
+        "pivot",
+        "projector",
+        "queries",
+        "utils",
+        "v1",
+        "v2",
+    )
 )
 
 

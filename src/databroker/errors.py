@@ -15,6 +15,11 @@ DatabrokerError (Exception)
 │   ├── AmbiguousUidPrefix (ValueError)
 │   └── RunIndexError (IndexError)
 │
+├── reading: the streams, fields and options a read names
+│   ├── StreamNotFound (KeyError, AttributeError)
+│   ├── FieldNotFound (KeyError, AttributeError)
+│   └── InvalidOption (ValueError)
+│
 ├── storage: where runs are kept (files, databases)
 │   ├── CatalogPathNotFound (FileNotFoundError)
 │   ├── CorruptFileError (ValueError)
@@ -48,6 +53,14 @@ DatabrokerError (Exception)
 │   ├── ConfigNotFound (FileNotFoundError)
 │   └── CatalogNotFound (LookupError)
 │
+├── live data: runs read while they are written, and waiting for runs
+│   ├── NoRunAvailable (TimeoutError, LookupError)
+│   ├── RunWaitTimeout (TimeoutError)
+│   ├── IndexNotYetThere (IndexError)
+│   ├── IndexWontBeThere (IndexError)
+│   ├── IndexNoMoreThere (IndexError)
+│   └── EndOfStream (EOFError)
+│
 └── capabilities: what a backend or a function does not do
     ├── NotSupported (NotImplementedError)
     │   └── WriteNotSupported
@@ -57,9 +70,11 @@ DatabrokerWarning (UserWarning)
 ├── HandlerPluginWarning
 ├── ShapeMismatchWarning
 ├── PathMatchWarning
+├── UnknownFieldWarning
 ├── SkippedFileWarning
 ├── TruncatedFileWarning
-└── DuplicateRunWarning
+├── DuplicateRunWarning
+└── LiveBufferWarning
 ```
 
 A backend that lacks a capability (see ``CatalogStore.supports_*``) raises
@@ -82,28 +97,39 @@ __all__ = [
     "DatabrokerWarning",
     "DuplicateRunWarning",
     "DuplicateUniqueID",
+    "EndOfStream",
     "ExternalFileNotFound",
+    "FieldNotFound",
     "HandlerError",
     "HandlerImportError",
     "HandlerPluginWarning",
+    "IndexNoMoreThere",
+    "IndexNotYetThere",
+    "IndexWontBeThere",
     "InvalidArgument",
     "InvalidDocument",
     "InvalidEventData",
     "InvalidEventType",
+    "InvalidOption",
     "InvalidQuery",
     "InvalidTimeError",
+    "LiveBufferWarning",
     "MissingEventData",
+    "NoRunAvailable",
     "NonExistentTimeError",
     "NotMutable",
     "NotSupported",
     "PathMatchWarning",
     "RunIndexError",
     "RunNotFound",
+    "RunWaitTimeout",
     "ServerUnreachable",
     "ShapeMismatchError",
     "ShapeMismatchWarning",
     "SkippedFileWarning",
+    "StreamNotFound",
     "TruncatedFileWarning",
+    "UnknownFieldWarning",
     "UnknownHandlerSpec",
     "UnsupportedQuery",
     "WriteNotSupported",
@@ -132,6 +158,18 @@ class _KeyErrorMessage(DatabrokerError, KeyError):
 
 class RunNotFound(_KeyErrorMessage):
     """No run matches a uid, uid prefix or scan_id."""
+
+
+class StreamNotFound(_KeyErrorMessage, AttributeError):
+    """A run has no stream of that name (``run['x']`` and ``run.x``); the message lists them."""
+
+
+class FieldNotFound(_KeyErrorMessage, AttributeError):
+    """A stream's configuration has no object (device) of that name; the message lists them."""
+
+
+class InvalidOption(DatabrokerError, ValueError):
+    """An argument's value is not one the function accepts; the message lists those it does."""
 
 
 class AmbiguousUidPrefix(DatabrokerError, ValueError):
@@ -241,6 +279,30 @@ class ServerUnreachable(DatabrokerError, ConnectionError):
     """A database server cannot be reached (the message names the host, never a password)."""
 
 
+class NoRunAvailable(DatabrokerError, TimeoutError, LookupError):
+    """No run arrived before the timeout (or, not blocking, there is none)."""
+
+
+class RunWaitTimeout(DatabrokerError, TimeoutError):
+    """A run did not end before the timeout of a wait for it."""
+
+
+class IndexNotYetThere(DatabrokerError, IndexError):
+    """A row of a running run that is not written yet (it may come)."""
+
+
+class IndexWontBeThere(DatabrokerError, IndexError):
+    """A row past the end of a run that has ended (it will never come)."""
+
+
+class IndexNoMoreThere(DatabrokerError, IndexError):
+    """A row evicted from the live buffer, of which there is no durable copy."""
+
+
+class EndOfStream(DatabrokerError, EOFError):
+    """A cursor of a run that has ended has read every row."""
+
+
 class ConfigNotFound(DatabrokerError, FileNotFoundError):
     """A named configuration was not found on the search path."""
 
@@ -281,6 +343,10 @@ class PathMatchWarning(DatabrokerWarning):
     """A file catalog's paths match no run file while their directory holds other files."""
 
 
+class UnknownFieldWarning(DatabrokerWarning):
+    """Names given to select fields (``include=``, ``exclude=``) match no field of the stream."""
+
+
 class SkippedFileWarning(DatabrokerWarning):
     """A file matched by a catalog's globs is not a run and was skipped."""
 
@@ -291,3 +357,7 @@ class TruncatedFileWarning(DatabrokerWarning):
 
 class DuplicateRunWarning(DatabrokerWarning):
     """Two stored runs share one start uid."""
+
+
+class LiveBufferWarning(DatabrokerWarning):
+    """The live buffer (Redis) cannot be reached: only its durable copy is read."""

@@ -175,9 +175,8 @@ def _inside(directory: Path, member: str) -> bool:
 
 def _install(name: str, target: Path) -> Any:
     """Write ``<intake user dir>/<name>.yml`` for the unpacked catalog; return the catalog."""
-    import yaml
-
     import intake
+    import yaml
 
     entry = _packed_entry(name, target) or _discovered_entry(name, target)
     catalog_dir = Path(catalog_search_path()[0])

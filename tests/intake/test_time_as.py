@@ -12,7 +12,7 @@ import pytest
 from bluesky.plans import count
 from ophyd.sim import det
 
-from databroker.errors import InvalidArgument
+from databroker.errors import InvalidOption
 
 
 def _local(seconds: np.ndarray) -> np.ndarray:
@@ -80,9 +80,9 @@ def test_time_as_keeps_selection(catalog: Any, RE: Any) -> None:
 
 
 def test_unknown_time_as_names_allowed_values(catalog: Any, RE: Any) -> None:
-    """[new] An unknown time_as raises InvalidArgument naming the allowed values and run."""
+    """[new] An unknown time_as raises InvalidOption (a ValueError) naming the allowed values."""
     (uid,) = RE(count([det], 1))
-    with pytest.raises(InvalidArgument) as info:
+    with pytest.raises(InvalidOption) as info:
         catalog[uid].primary.read(time_as="epoch")
     message = str(info.value)
     assert "'float', 'datetime', 'utc'" in message

@@ -10,7 +10,7 @@ from typing import Any
 from .._intake.broker import Broker, catalog_signature
 from .._stores.files.catalog import FileCatalogStore
 from .._stores.files.patterns import RUN_FILE_SUFFIXES, expand_pattern, unmatched_note
-from ..errors import PathMatchWarning
+from ..errors import InvalidArgument, PathMatchWarning
 
 __all__ = ["FileCatalog"]
 
@@ -29,7 +29,10 @@ class FileCatalog(Broker):
     _file_format: Any
 
     @catalog_signature
-    def __init__(self, paths: Paths, **kwargs: Any) -> None:
+    def __init__(self, paths: Paths | None = None, **kwargs: Any) -> None:
+        if paths is None:  # e.g. 'path:' for 'paths:' in a YAML file: say which is meant
+            self._check_arguments(kwargs)
+            raise InvalidArgument(f"{type(self).__name__} needs paths= (a glob or directory).")
         suffix = RUN_FILE_SUFFIXES[self.name.split("-")[1]]
         given = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
         #: The glob patterns read: directories become ``<dir>/*<suffix>``, ``~`` and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -12,7 +13,7 @@ from intake.catalog import Catalog
 from .._fill.imports import import_object
 from .._runs import ReadContext
 from .._stores.base import CatalogStore, Doc, Serializer
-from ..errors import InvalidQuery
+from ..errors import InvalidArgument, InvalidOption, InvalidQuery
 from . import catalog_display, display
 from .entry import Entry, make_entry
 from .run_entries import RunEntries
@@ -20,6 +21,22 @@ from .run_entries import RunEntries
 __all__ = ["Broker", "catalog_signature"]
 
 Init = TypeVar("Init", bound=Callable[..., Any])
+
+#: What intake's ``Catalog.__init__`` takes besides the entries (passed on to it).
+_INTAKE_ARGUMENTS = frozenset(
+    (
+        "entries",
+        "name",
+        "description",
+        "metadata",
+        "ttl",
+        "getenv",
+        "getshell",
+        "persist_mode",
+        "storage_options",
+        "user_parameters",
+    )
+)
 
 _DEFAULT_SUMMARY_FIELDS = (
     "start.time",
@@ -73,6 +90,7 @@ class Broker(display.RichDisplay, Catalog):
         entry: Any = None,
         **kwargs: Any,
     ) -> None:
+        self._check_arguments(kwargs)
         self._store = store
         self._query = dict(query or {})
         self.read_context = ReadContext(
@@ -91,8 +109,32 @@ class Broker(display.RichDisplay, Catalog):
         super().__init__(**kwargs)
         if self.name is None:  # fall back to the class attribute (the driver's name)
             del self.name
-        self.read_context.catalog_dir = self.metadata.get("catalog_dir") or None
-        self.read_context.resolved_root_map()  # fail early on a relative root without a dir
+        context = self.read_context
+        context.catalog_dir = self.metadata.get("catalog_dir") or None
+        resolved = context.resolved_root_map()  # fails early on a relative root without a dir
+        if resolved != context.root_map:  # relative roots from a YAML file: show them resolved
+            context.root_map = resolved
+
+    def _check_arguments(self, kwargs: Mapping[str, Any]) -> None:
+        """Raise ``InvalidArgument`` for a keyword neither this driver nor intake takes."""
+        unknown = sorted(set(kwargs) - _INTAKE_ARGUMENTS - {"CATALOG_DIR"})
+        if not unknown:
+            return
+        valid = [
+            name
+            for name, parameter in inspect.signature(type(self).__init__).parameters.items()
+            if name != "self" and parameter.kind is not inspect.Parameter.VAR_KEYWORD
+        ] + sorted(_INTAKE_ARGUMENTS - {"entries"})
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, valid, n=1)
+            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        catalog_dir = (kwargs.get("metadata") or {}).get("catalog_dir")
+        source = f" (an entry of an intake YAML file in {catalog_dir})" if catalog_dir else ""
+        raise InvalidArgument(
+            f"{type(self).__name__}{source} got unknown argument(s) {', '.join(hints)}; "
+            f"it takes {', '.join(valid)}."
+        )
 
     # -- intake plumbing ------------------------------------------------------------------
 
@@ -269,7 +311,7 @@ class Broker(display.RichDisplay, Catalog):
         """
         from .run_table import run_table
 
-        fields = list(fields) if fields is not None else list(_DEFAULT_SUMMARY_FIELDS)
+        fields = _summary_fields(fields)
         self._store.refresh(force=True)
         starts: list[Doc] = []
         for start in self._store.iter_starts(self._query):
@@ -368,6 +410,21 @@ class Broker(display.RichDisplay, Catalog):
             **catalog_display.catalog_description(self._store, self._query),
         )
         return described
+
+
+def _summary_fields(fields: Any) -> list[str]:
+    """The ``summary()`` columns asked for: one dotted name or a list; each ``start.``/``stop.``."""
+    if fields is None:
+        return list(_DEFAULT_SUMMARY_FIELDS)
+    chosen = [fields] if isinstance(fields, str) else list(fields)
+    for field in chosen:
+        if not isinstance(field, str) or field.partition(".")[0] not in ("start", "stop"):
+            suggestion = f" (did you mean 'start.{field}'?)" if isinstance(field, str) else ""
+            raise InvalidOption(
+                f"summary() fields are dotted names beginning with 'start.' or 'stop.', such "
+                f"as 'start.scan_id'; {field!r} is not one{suggestion}."
+            )
+    return chosen
 
 
 def catalog_signature(init: Init) -> Init:

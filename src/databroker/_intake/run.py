@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ from intake.catalog import Catalog
 from .._runs.reader import RunReader
 from .._runs.transforms import parse_transforms
 from .._stores.callables import store_from_callables
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, StreamNotFound
 from . import display
 from .entry import make_entry
 
@@ -182,18 +183,18 @@ class BlueskyRun(display.RichDisplay, Catalog):
         try:
             entry = self._entries[key]
         except (KeyError, TypeError):
-            raise KeyError(
-                f"Run {self.uid!r} has no stream {key!r}; its streams are {list(self._entries)}."
+            streams = list(self._entries)
+            close = difflib.get_close_matches(str(key), streams, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise StreamNotFound(
+                f"Run {self.uid!r} has no stream {key!r}; its streams are {streams}.{hint}"
             ) from None
         return entry.get()
 
     def __getattr__(self, item: str) -> Any:
         if item.startswith("_") or item == "entry":
             return super().__getattr__(item)
-        try:
-            return self[item]
-        except KeyError as error:
-            raise AttributeError(item) from error
+        return self[item]  # StreamNotFound is an AttributeError too
 
     # -- documents ------------------------------------------------------------------------
 

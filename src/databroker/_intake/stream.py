@@ -9,6 +9,8 @@ from intake.catalog import Catalog
 from intake.source.base import DataSource, Schema
 
 from .._runs.reader import RunReader
+from .._runs.selection import selection
+from ..errors import FieldNotFound
 from . import display
 from .entry import make_entry
 
@@ -45,8 +47,7 @@ class BlueskyEventStream(display.RichDisplay, DataSource):
         entry: Any = None,
         **kwargs: Any,
     ) -> None:
-        if include is not None and exclude is not None:
-            raise ValueError("Pass include= or exclude=, not both.")
+        include, exclude = selection(include, exclude)
         self._stream_name = stream_name
         self._reader = reader
         self._include = list(include) if include is not None else None
@@ -164,7 +165,7 @@ class BlueskyEventStream(display.RichDisplay, DataSource):
             )
             for name in self._reader.config_objects(self._stream_name)
         }
-        return Catalog.from_dict(entries, name=f"{self._stream_name} configuration")
+        return ConfigCatalog.from_dict(entries, name=f"{self._stream_name} configuration")
 
     def read_partition(self, partition: Any) -> Any:
         """Read one partition.
@@ -226,6 +227,22 @@ class BlueskyEventStream(display.RichDisplay, DataSource):
             include=self._include,
             exclude=self._exclude,
         )
+
+
+class ConfigCatalog(Catalog):
+    """The configuration of a stream's objects (devices): one entry per object name."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str) and key not in self._entries:
+            raise FieldNotFound(
+                f"{self.name!r} has no object {key!r}; its objects are {list(self._entries)}."
+            )
+        return super().__getitem__(key)
+
+    def __getattr__(self, item: str) -> Any:
+        if item.startswith("_") or item == "entry":
+            return super().__getattr__(item)
+        return self[item]
 
 
 class BlueskyConfigSource(DataSource):

@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .._stores.base import Doc, RunStore
-from ..errors import InvalidArgument
+from ..errors import InvalidOption
 from .ordering import iter_run_documents
+from .selection import warn_unknown_fields
 from .transforms import parse_transforms
 from .view import RunView, Transform
 
@@ -43,9 +44,10 @@ def datetimes(seconds: Any, *, local: bool) -> Any:
 
 
 def coercion_for_fill(fill: str) -> str | None:
-    """Return the Filler coercion of a ``fill=`` value (``ValueError`` for an unknown one)."""
-    if fill not in FILL_MODES:
-        raise ValueError(f"fill must be one of 'yes', 'no', 'delayed', not {fill!r}.")
+    """Return the Filler coercion of a ``fill=`` value (``InvalidOption`` for another)."""
+    if not isinstance(fill, str) or fill not in FILL_MODES:
+        hint = " (fill=True is the v1 spelling: use fill='yes')" if fill is True else ""
+        raise InvalidOption(f"fill must be one of 'yes', 'no', 'delayed', not {fill!r}{hint}.")
     return FILL_MODES[fill]
 
 
@@ -164,11 +166,12 @@ class RunReader:
         from .._assemble import build_dataset
 
         if time_as not in TIME_AS:
-            raise InvalidArgument(
+            raise InvalidOption(
                 f"time_as must be one of {', '.join(map(repr, TIME_AS))}, not {time_as!r} "
                 f"(reading stream {stream_name!r} of run {self.uid!r})."
             )
         data = self.stream_data(stream_name)
+        warn_unknown_fields(data.descriptors, include, exclude, f"stream {stream_name!r}")
         dataset = build_dataset(data, include=include, exclude=exclude, lazy=lazy)
         if time_as == "float":
             return dataset
@@ -187,6 +190,7 @@ class RunReader:
         from .._assemble import build_timestamps
 
         data = self.stream_data(stream_name)
+        warn_unknown_fields(data.descriptors, include, exclude, f"stream {stream_name!r}")
         return build_timestamps(data, include=include, exclude=exclude)
 
     def config_objects(self, stream_name: str) -> list[str]:
