@@ -25,9 +25,12 @@ __all__ = [
     "ImageRun",
     "ManyRuns",
     "Scale",
+    "SinglesRun",
     "WideRun",
     "image_run",
     "many_runs",
+    "recorded_run",
+    "singles_run",
     "wide_run",
 ]
 
@@ -57,6 +60,12 @@ class Scale:
         The shape of one frame.
     repeat : int
         Default number of timed repeats.
+    singles_events : int
+        Events in the ``singles`` run (written one event per document, as a RunEngine does).
+    recorded_events : int
+        Events of the RunEngine-recorded run of the ``singles`` workload.
+    duplicate_events : int
+        Events of the ``singles`` JSONL run whose every event is written twice.
     """
 
     name: str
@@ -67,11 +76,26 @@ class Scale:
     frames: int
     frame_shape: tuple[int, int]
     repeat: int
+    singles_events: int = 100_000
+    recorded_events: int = 20_000
+    duplicate_events: int = 3_000
 
 
 FULL = Scale("full", 100_000, 1_000, 5_000, 10, 200, (256, 256), repeat=5)
 # Roughly 1/50 to 1/100 of full; `images` keeps 10 frames so that frame 5 exists.
-SMALL = Scale("small", 1_000, 100, 100, 10, 10, (64, 64), repeat=3)
+SMALL = Scale(
+    "small",
+    1_000,
+    100,
+    100,
+    10,
+    10,
+    (64, 64),
+    repeat=3,
+    singles_events=1_000,
+    recorded_events=200,
+    duplicate_events=300,
+)
 SCALES = {scale.name: scale for scale in (SMALL, FULL)}
 
 
@@ -297,3 +321,133 @@ def image_run(directory: Path, scale: Scale, seed: int = 3) -> ImageRun:
         ("stop", dict(bundle.compose_stop(uid=ids.uid(), time=_EPOCH + 100.0))),
     ]
     return ImageRun(bundle.start_doc["uid"], docs, files, sums, (scale.frames, *scale.frame_shape))
+
+
+# -- singles --------------------------------------------------------------------------------
+
+
+@dataclass
+class SinglesRun:
+    """One run stored as a RunEngine stores it: one event per document.
+
+    Attributes
+    ----------
+    uid, descriptor_uid : str
+        The start and ``primary`` descriptor uids.
+    keys : tuple of str
+        The data keys.
+    sums : dict
+        The sum of each column (None until known: the recorded run's come from its file).
+    events : int
+        The number of events.
+    paths : dict
+        ``{'msgpack': path, 'jsonl': path}``: the files the suitcase serializers wrote.
+    """
+
+    uid: str
+    descriptor_uid: str
+    keys: tuple[str, ...]
+    sums: dict[str, float] | None
+    events: int
+    paths: dict[str, Path]
+
+
+def _suitcase_serializers(directories: dict[str, Path]) -> dict[str, Any]:
+    import suitcase.jsonl
+    import suitcase.msgpack
+
+    makers = {"msgpack": suitcase.msgpack.Serializer, "jsonl": suitcase.jsonl.Serializer}
+    for directory in directories.values():
+        directory.mkdir(parents=True, exist_ok=True)
+    return {name: makers[name](str(directory)) for name, directory in directories.items()}
+
+
+def _written(serializers: dict[str, Any], uid: str) -> dict[str, Path]:
+    paths = {}
+    for name, serializer in serializers.items():
+        serializer.close()
+        (path,) = serializer.artifacts["all"]
+        paths[name] = Path(path)
+    return paths
+
+
+def singles_run(
+    directories: dict[str, Path], events: int, seed: int = 3, *, duplicates: bool = False
+) -> SinglesRun:
+    """Write ``events`` events of ten float fields with suitcase-msgpack and suitcase-jsonl.
+
+    Events are composed with event-model one at a time. suitcase-msgpack gets each as an
+    ``event`` and stores it as a one-event ``event_page`` (its router packs every event);
+    suitcase-jsonl gets that one-event page. With ``duplicates`` every event is sent twice
+    in a row (as a writer that resends after a timeout does) and both get ``event``.
+
+    Parameters
+    ----------
+    directories : dict
+        ``{'msgpack': directory, 'jsonl': directory}`` (either may be left out).
+    events : int
+        The number of events.
+    """
+    ids = _Ids(seed)
+    serializers = _suitcase_serializers(directories)
+    bundle = event_model.compose_run(uid=ids.uid(), time=_EPOCH, metadata={"plan_name": "count"})
+    stream = bundle.compose_descriptor(
+        name="primary", data_keys=_scalar_keys(WIDE_KEYS), uid=ids.uid(), time=_EPOCH
+    )
+
+    def emit(name: str, doc: dict[str, Any]) -> None:
+        for serializer in serializers.values():
+            serializer(name, doc)
+
+    emit("start", dict(bundle.start_doc))
+    emit("descriptor", dict(stream.descriptor_doc))
+    values = ids.values.standard_normal((events, len(WIDE_KEYS)))
+    for row in range(events):
+        time = _EPOCH + 0.01 * (row + 1)
+        event = dict(
+            stream.compose_event(
+                data=dict(zip(WIDE_KEYS, values[row].tolist(), strict=True)),
+                timestamps=dict.fromkeys(WIDE_KEYS, time),
+                seq_num=row + 1,
+                uid=ids.uid(),
+                time=time,
+                validate=False,
+            )
+        )
+        for _ in range(2 if duplicates else 1):
+            for name, serializer in serializers.items():
+                if name == "jsonl" and not duplicates:
+                    serializer("event_page", event_model.pack_event_page(event))
+                else:
+                    serializer("event", event)
+    stop = bundle.compose_stop(uid=ids.uid(), time=_EPOCH + 0.01 * (events + 1))
+    emit("stop", dict(stop))
+    sums = {key: float(values[:, i].sum()) for i, key in enumerate(WIDE_KEYS)}
+    return SinglesRun(
+        bundle.start_doc["uid"],
+        stream.descriptor_doc["uid"],
+        WIDE_KEYS,
+        sums,
+        events,
+        _written(serializers, bundle.start_doc["uid"]),
+    )
+
+
+def recorded_run(directories: dict[str, Path], events: int) -> SinglesRun:
+    """Record ``count([det1, det2, motor], num=events)`` with a bluesky RunEngine.
+
+    Both suitcase serializers are subscribed: suitcase-msgpack stores one-event pages,
+    suitcase-jsonl the ``event`` documents as they come. The column sums are left for the
+    caller to take from the file (the simulated detectors are not seeded here).
+    """
+    import bluesky.plans as bp
+    from bluesky import RunEngine
+    from ophyd.sim import det1, det2, motor
+
+    serializers = _suitcase_serializers(directories)
+    engine = RunEngine({}, call_returns_result=False)
+    engine.subscribe(lambda name, doc: [s(name, doc) for s in serializers.values()])
+    (uid,) = engine(bp.count([det1, det2, motor], num=events))
+    descriptor_uid = ""
+    paths = _written(serializers, uid)
+    return SinglesRun(uid, descriptor_uid, ("det1", "det2", "motor"), None, events, paths)

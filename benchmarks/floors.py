@@ -8,6 +8,7 @@ median over the floor's median.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -18,6 +19,8 @@ import numpy as np
 
 __all__ = [
     "columns_from_pages",
+    "columns_from_singles",
+    "descriptor_uids",
     "embedded_columns",
     "first_jsonl_record",
     "first_msgpack_record",
@@ -69,6 +72,39 @@ def columns_from_pages(records: Records, descriptor_uid: str, keys: Sequence[str
             for key in keys:
                 collected[key].extend(doc["data"][key])
     return {key: np.array(values, dtype=np.float64) for key, values in collected.items()}
+
+
+def columns_from_singles(path: Path, descriptor_uid: str, keys: Sequence[str]) -> Columns:
+    """Decode every document of a run file and build one float64 array per key.
+
+    Events may come one per ``event`` or ``event_page`` document (as a RunEngine writes
+    them); the garbage collector is off while decoding, as the cheapest program would have it.
+    """
+    records = msgpack_records(path) if path.suffix == ".msgpack" else jsonl_records(path)
+    collected: dict[str, list[float]] = {key: [] for key in keys}
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for name, doc in records:
+            if doc.get("descriptor") != descriptor_uid:
+                continue
+            if name == "event_page":
+                for key in keys:
+                    collected[key].extend(doc["data"][key])
+            elif name == "event":
+                data = doc["data"]
+                for key in keys:
+                    collected[key].append(data[key])
+    finally:
+        if enabled:
+            gc.enable()
+    return {key: np.array(values, dtype=np.float64) for key, values in collected.items()}
+
+
+def descriptor_uids(path: Path) -> list[str]:
+    """Return the uids of the descriptors of a run file (read with the storage library)."""
+    records = msgpack_records(path) if path.suffix == ".msgpack" else jsonl_records(path)
+    return [doc["uid"] for name, doc in records if name == "descriptor"]
 
 
 def normalized_columns(database: Any, descriptor_uid: str, keys: Sequence[str]) -> Columns:

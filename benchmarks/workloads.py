@@ -16,8 +16,20 @@ from typing import Any
 
 import numpy as np
 
+from . import floors
 from .backends import Backend, Storage, count_queries
-from .data import ImageRun, ManyRuns, Scale, WideRun, image_run, many_runs, wide_run
+from .data import (
+    ImageRun,
+    ManyRuns,
+    Scale,
+    SinglesRun,
+    WideRun,
+    image_run,
+    many_runs,
+    recorded_run,
+    singles_run,
+    wide_run,
+)
 from .report import Row, Sample, Target
 from .timing import check, freeze, measure, peak_memory, time_import
 
@@ -32,6 +44,10 @@ IMAGES_TARGET = Target("ratio", 1.5)
 FRAME_TARGET = Target("seconds", 0.005)
 MEMORY_TARGET = Target("ratio", 2.5)
 IMPORT_TARGET = Target("seconds", 0.2)
+OPEN_RUN_TARGET = Target("seconds", 0.020)
+STREAM_NAMES_TARGET = Target("ratio", 0.1)
+# Twice the documents to decode: linear means about twice the time, not 20 times.
+DUPLICATES_TARGET = Target("ratio", 2.5)
 
 
 @dataclass
@@ -450,6 +466,200 @@ def _one_frame(
     return measure(prepare, verify, repeat)
 
 
+# -- singles --------------------------------------------------------------------------------
+
+_FILE_BACKENDS = ("msgpack", "jsonl")
+
+
+def _file_catalog(path: Path) -> Any:
+    """A new catalog over every run file in the directory of ``path``."""
+    pattern = str(path.parent / f"*{path.suffix}")
+    if path.suffix == ".msgpack":
+        from databroker._drivers.msgpack import BlueskyMsgpackCatalog
+
+        return BlueskyMsgpackCatalog(pattern)
+    from databroker._drivers.jsonl import BlueskyJSONLCatalog
+
+    return BlueskyJSONLCatalog(pattern)
+
+
+def _on_file(
+    path: Path, action: Callable[[Any], Any], verify: Callable[[Any], None], repeat: int
+) -> Callable[[], Sample]:
+    """Time ``action(catalog)`` with a new catalog over ``path``'s directory per repeat."""
+
+    def prepare() -> Callable[[], Any]:
+        catalog = _file_catalog(path)
+        return lambda: action(catalog)
+
+    return lambda: measure(prepare, verify, repeat)
+
+
+def _check_singles(run: SinglesRun) -> Callable[[Any], None]:
+    def verify(columns: Any) -> None:
+        check(run.sums is not None, "the expected sums are unknown")
+        for key in run.keys:
+            column = np.asarray(columns[key])
+            check(column.shape == (run.events,), f"{key} has shape {column.shape}")
+            _same(float(column.sum()), (run.sums or {})[key], f"sum of {key}")
+
+    return verify
+
+
+def _check_opened(run: SinglesRun) -> Callable[[Any], None]:
+    def verify(metadata: Any) -> None:
+        check(metadata["start"]["uid"] == run.uid, "catalog[-1] is another run")
+        check(metadata["stop"]["num_events"]["primary"] == run.events, "wrong stop document")
+
+    return verify
+
+
+def singles(ctx: Context) -> Iterator[Row]:
+    """Runs as a RunEngine writes them, one event per document: read paths, opening a run,
+    listing its streams, a RunEngine-recorded run, and a JSONL run with every event twice."""
+    names = [backend.name for backend in ctx.backends if backend.name in _FILE_BACKENDS]
+    skipped = [backend.name for backend in ctx.backends if backend.name not in _FILE_BACKENDS]
+    if skipped:
+        ctx.notes.append(f"singles runs on file backends only (suitcase files); not {skipped}")
+    if not names:
+        return
+    root = ctx.workdir / "singles"
+    scale = ctx.scale
+
+    def where(label: str) -> dict[str, Path]:
+        return {name: root / label / name for name in names}
+
+    large = singles_run(where("large"), scale.singles_events)
+    tiny = singles_run(where("tiny"), 10, seed=4)
+    recorded = recorded_run(where("recorded"), scale.recorded_events)
+    freeze()
+    for name in names:
+        yield from _singles_rows(ctx, name, large, tiny)
+        yield from _recorded_rows(ctx, name, recorded)
+    if "jsonl" in names:
+        yield _duplicates_row(ctx, root)
+
+
+def _singles_rows(ctx: Context, name: str, run: SinglesRun, tiny: SinglesRun) -> Iterator[Row]:
+    repeat, path, events = ctx.repeat, run.paths[name], f"{run.events:,} events"
+    verify = _check_singles(run)
+    floor = measure(
+        lambda: lambda: floors.columns_from_singles(path, run.descriptor_uid, run.keys),
+        verify,
+        repeat,
+    )
+    yield _row(
+        ctx,
+        f"singles read() ({events})",
+        name,
+        _on_file(path, lambda c: c[-1].primary.read(), verify, repeat),
+        floor,
+        Target("ratio", READ_TARGET[name]),
+    )
+    yield _row(
+        ctx,
+        f"singles to_dask()+compute ({events})",
+        name,
+        _on_file(path, lambda c: c[-1].primary.to_dask().compute(), verify, repeat),
+        floor,
+        DASK_TARGET,
+    )
+    yield _row(
+        ctx,
+        f"singles documents(fill='no') ({events})",
+        name,
+        _on_file(
+            path,
+            lambda c: _count_events(c[-1].documents(fill="no")),
+            _count_is(run.events, "counting the events of documents()"),
+            repeat,
+        ),
+        floor,
+        None,
+    )
+    if _v1_available():
+        yield _row(
+            ctx,
+            f"singles v1 table() ({events})",
+            name,
+            _on_file(path, lambda c: c.v1[-1].table(), verify, repeat),
+            floor,
+            TABLE_TARGET,
+        )
+    for opened in (tiny, run):
+        yield _row(
+            ctx,
+            f"singles catalog[-1]+.metadata ({opened.events:,} events)",
+            name,
+            _on_file(opened.paths[name], lambda c: c[-1].metadata, _check_opened(opened), repeat),
+            None,
+            OPEN_RUN_TARGET,
+        )
+    streams = _count_is(1, "the number of streams")
+    yield _row(
+        ctx,
+        f"singles catalog[-1] stream names ({events})",
+        name,
+        _on_file(path, lambda c: len(list(c[-1])), streams, repeat),
+        floor,
+        STREAM_NAMES_TARGET,
+    )
+    yield _row(
+        ctx,
+        f"singles catalog[-1] stream names ({tiny.events} events)",
+        name,
+        _on_file(tiny.paths[name], lambda c: len(list(c[-1])), streams, repeat),
+        None,
+        OPEN_RUN_TARGET,
+    )
+
+
+def _recorded_rows(ctx: Context, name: str, run: SinglesRun) -> Iterator[Row]:
+    """read() of the RunEngine-recorded run; its sums come from the floor's decode."""
+    path = run.paths[name]
+    (descriptor_uid,) = floors.descriptor_uids(path)
+    columns = floors.columns_from_singles(path, descriptor_uid, run.keys)
+    known = SinglesRun(
+        run.uid,
+        descriptor_uid,
+        run.keys,
+        {key: float(column.sum()) for key, column in columns.items()},
+        run.events,
+        run.paths,
+    )
+    verify = _check_singles(known)
+    floor = measure(
+        lambda: lambda: floors.columns_from_singles(path, descriptor_uid, run.keys),
+        verify,
+        ctx.repeat,
+    )
+    yield _row(
+        ctx,
+        f"singles RunEngine count() read() ({run.events:,} events)",
+        name,
+        _on_file(path, lambda c: c[-1].primary.read(), verify, ctx.repeat),
+        floor,
+        Target("ratio", READ_TARGET[name]),
+    )
+
+
+def _duplicates_row(ctx: Context, root: Path) -> Row:
+    """A JSONL run whose every event is written twice, against the same run written once."""
+    events = ctx.scale.duplicate_events
+    plain = singles_run({"jsonl": root / "plain" / "jsonl"}, events, seed=5)
+    doubled = singles_run({"jsonl": root / "doubled" / "jsonl"}, events, seed=5, duplicates=True)
+    verify = _check_singles(plain)
+    read = lambda c: c[-1].primary.read()  # noqa: E731
+    return _row(
+        ctx,
+        f"singles read(), every event twice ({events:,} events; floor: written once)",
+        "jsonl",
+        _on_file(doubled.paths["jsonl"], read, verify, ctx.repeat),
+        _on_file(plain.paths["jsonl"], read, verify, ctx.repeat)(),
+        DUPLICATES_TARGET,
+    )
+
+
 # -- write and import -----------------------------------------------------------------------
 
 
@@ -495,5 +705,6 @@ WORKLOADS: dict[str, Callable[[Context], Iterator[Row]]] = {
     "wide": wide,
     "many": many,
     "images": images,
+    "singles": singles,
     "write": write,
 }

@@ -2,10 +2,14 @@
 
 File and memory stores derive from :class:`InProcessCatalogStore`; they only say how runs are
 found (:meth:`_refresh`) and opened (:meth:`open_run`).
+
+Threads may share one store: the caches of ordered and matching starts are filled against a
+version number, so a result computed from an index replaced meanwhile is never kept.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,6 +32,8 @@ class InProcessCatalogStore(CatalogStore):
         self._ordered: list[Doc] | None = None
         self._matchers: dict[str, _Matcher] = {}
         self._matches: dict[str, list[Doc]] = {}
+        self._version = 0
+        self._cache_lock = threading.Lock()
 
     # -- index maintenance ----------------------------------------------------------------
 
@@ -39,14 +45,29 @@ class InProcessCatalogStore(CatalogStore):
         if self._starts.pop(uid, None) is not None:
             self._invalidate()
 
+    def _replace_starts(self, starts: dict[str, Doc]) -> None:
+        """Swap in a whole new ``{uid: start}`` index at once."""
+        with self._cache_lock:
+            self._starts = starts
+            self._version += 1
+            self._ordered = None
+            self._matches = {}
+
     def _invalidate(self) -> None:
-        self._ordered = None
-        self._matches.clear()
+        with self._cache_lock:
+            self._version += 1
+            self._ordered = None
+            self._matches = {}
 
     def _all_ordered(self) -> list[Doc]:
-        if self._ordered is None:
-            self._ordered = sorted(self._starts.values(), key=_newest_first)
-        return self._ordered
+        ordered = self._ordered
+        if ordered is None:
+            version = self._version
+            ordered = sorted(list(self._starts.values()), key=_newest_first)
+            with self._cache_lock:
+                if version == self._version:
+                    self._ordered = ordered
+        return ordered
 
     def _matcher(self, query: Query) -> _Matcher:
         key = repr(query)
@@ -62,12 +83,15 @@ class InProcessCatalogStore(CatalogStore):
         key = repr(query)
         found = self._matches.get(key)
         if found is None:
+            version = self._version
             if not query:
                 found = self._all_ordered()
             else:
                 matcher = self._matcher(query)
                 found = [start for start in self._all_ordered() if matcher(start)]
-            self._matches[key] = found
+            with self._cache_lock:
+                if version == self._version:
+                    self._matches[key] = found
         return found
 
     # -- CatalogStore --------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 File stores decode a run's file into a :class:`RunDocuments`; the memory store and the
 generator-backed runs fill one document by document. Consecutive single events (datum) of one
-descriptor (resource) are merged into pages as they arrive, so everything above sees pages.
+descriptor (resource), sent as single documents or as one-row pages, are merged into pages as
+they arrive, so everything above sees pages. A page being grown is sealed (and never changed
+again) before anything reads it, so pages handed out stay as they were.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from ..errors import BrokenReference, DuplicateUniqueID, InvalidDocument
 from .base import Doc, RunStore
+from .single_events import GrowingEventPage
 
 __all__ = ["RunDocuments"]
 
@@ -89,9 +92,13 @@ class RunDocuments(RunStore):
         self._start: Doc | None = None
         self._stop: Doc | None = None
         self._descriptors: dict[str, Doc] = {}
-        self._event_pages: dict[str, list[dict[str, Any]]] = {}
-        self._open_event_page: dict[str, _OpenPage] = {}
+        # Pages of each descriptor; the last may be a GrowingEventPage until sealed.
+        self._event_pages: dict[str, list[Any]] = {}
+        self._growing: dict[str, GrowingEventPage] = {}
+        self._growing_location: dict[str, tuple[str, int]] = {}
+        # uid -> (descriptor, page index); the row is found through _row_maps when needed.
         self._event_uids: dict[str, tuple[str, int]] = {}
+        self._row_maps: dict[tuple[str, int], dict[str, int]] = {}
         self._resources: dict[str, Doc] = {}
         self._datum_pages: dict[str, list[dict[str, Any]]] = {}
         self._open_datum_page: dict[str, _OpenPage] = {}
@@ -100,15 +107,27 @@ class RunDocuments(RunStore):
         self._stream_resources: dict[str, Doc] = {}
         self._stream_datum: dict[str, Doc] = {}
         self.uid = ""
+        self._handlers: dict[str, Callable[[Doc], None]] = {
+            name: getattr(self, f"_add_{name}") for name in _DOCUMENT_NAMES
+        }
 
     # -- ingest --------------------------------------------------------------------------
 
     def add(self, name: str, doc: Doc) -> None:
         """Add one document (single, page or legacy bulk form) to the run."""
-        handler = getattr(self, f"_add_{name}", None)
+        handler = self._handlers.get(name)
         if handler is None:
             raise InvalidDocument(f"Unknown document name {name!r} in {self.source}.")
         handler(doc)
+
+    def seal(self) -> None:
+        """Close the pages being grown from single documents: later ones start new pages."""
+        if self._growing:
+            for descriptor, growing in self._growing.items():
+                pages = self._event_pages[descriptor]
+                pages[-1] = growing.seal()
+            self._growing.clear()
+        self._open_datum_page.clear()
 
     def extend(self, documents: Iterable[tuple[str, Doc]]) -> None:
         """Add many ``(name, doc)`` pairs in order."""
@@ -160,49 +179,49 @@ class RunDocuments(RunStore):
         self._add_unique("stream_datum", self._stream_datum, doc)
 
     def _add_event(self, doc: Doc) -> None:
-        descriptor = doc["descriptor"]
         uid = doc["uid"]
         if uid in self._event_uids:
             self._check_same("event", uid, self._event_by_uid(uid), _event_as_stored(doc))
             return
-        keys = tuple(doc["data"])
+        descriptor = doc["descriptor"]
+        growing = self._growing.get(descriptor)
+        if growing is None or not growing.append_event(doc):
+            growing = self._grow(descriptor, tuple(doc["data"]))
+            if not growing.append_event(doc):  # timestamps lack a data key, or uid etc.
+                raise KeyError(f"timestamps, uid, seq_num or time of event {uid!r}")
+        self._event_uids[uid] = self._growing_location[descriptor]
+
+    def _grow(self, descriptor: str, keys: tuple[str, ...]) -> GrowingEventPage:
+        """Start a new page growing from single events (sealing the one growing before)."""
         pages = self._event_pages.setdefault(descriptor, [])
-        open_page = _growing_page(
-            self._open_event_page,
-            pages,
-            descriptor,
-            keys,
-            lambda: {
-                "descriptor": descriptor,
-                "uid": [],
-                "seq_num": [],
-                "time": [],
-                "data": {key: [] for key in keys},
-                "timestamps": {key: [] for key in keys},
-                "filled": {},
-            },
-        )
-        page = open_page.page
-        row = len(page["uid"])
-        page["uid"].append(uid)
-        page["seq_num"].append(doc["seq_num"])
-        page["time"].append(doc["time"])
-        for key in keys:
-            page["data"][key].append(doc["data"][key])
-            page["timestamps"][key].append(doc["timestamps"][key])
-        filled = doc.get("filled") or {}
-        for key in filled.keys() | page["filled"].keys():
-            column = page["filled"].setdefault(key, [False] * row)
-            column.append(filled.get(key, False))
-        self._event_uids[uid] = (descriptor, len(pages) - 1)
+        growing = self._growing.get(descriptor)
+        if growing is not None:
+            pages[-1] = growing.seal()
+        growing = self._growing[descriptor] = GrowingEventPage(descriptor, keys)
+        pages.append(growing)
+        self._growing_location[descriptor] = (descriptor, len(pages) - 1)
+        return growing
 
     def _add_event_page(self, doc: Doc) -> None:
         descriptor = doc["descriptor"]
-        pages = self._event_pages.setdefault(descriptor, [])
-        self._open_event_page.pop(descriptor, None)
         uids = doc["uid"]
-        duplicates = [uid for uid in uids if uid in self._event_uids]
-        if duplicates:
+        if len(uids) == 1 and uids[0] not in self._event_uids:
+            growing = self._growing.get(descriptor)
+            if growing is not None and growing.append_page(doc):  # the common case
+                self._event_uids[uids[0]] = self._growing_location[descriptor]
+                return
+            candidate = GrowingEventPage(descriptor, tuple(doc["data"]))
+            if candidate.append_page(doc):
+                self._grow(descriptor, candidate.keys)
+                self._growing[descriptor] = candidate
+                self._event_pages[descriptor][-1] = candidate
+                self._event_uids[uids[0]] = self._growing_location[descriptor]
+                return
+        pages = self._event_pages.setdefault(descriptor, [])
+        growing = self._growing.pop(descriptor, None)
+        if growing is not None:
+            pages[-1] = growing.seal()
+        if any(uid in self._event_uids for uid in uids):
             self._add_page_with_duplicates(doc)
             return
         page = dict(doc)
@@ -210,8 +229,7 @@ class RunDocuments(RunStore):
         if page["filled"] is None:
             page["filled"] = {}
         pages.append(page)
-        index = len(pages) - 1
-        self._event_uids.update(dict.fromkeys(uids, (descriptor, index)))
+        self._event_uids.update(dict.fromkeys(uids, (descriptor, len(pages) - 1)))
 
     def _add_page_with_duplicates(self, doc: Doc) -> None:
         from .._documents.classes import unpack_event_page
@@ -257,6 +275,10 @@ class RunDocuments(RunStore):
 
     def _add_datum_page(self, doc: Doc) -> None:
         resource = doc["resource"]
+        single = _single_datum(doc)
+        if single is not None:
+            self._add_datum(single)
+            return
         self._open_datum_page.pop(resource, None)
         if any(datum_id in self._datum_index for datum_id in doc["datum_id"]):
             from .._documents.classes import unpack_datum_page
@@ -277,14 +299,22 @@ class RunDocuments(RunStore):
             )
 
     def _event_by_uid(self, uid: str) -> dict[str, Any]:
-        from .._documents.classes import unpack_event_page
+        """Return the stored event ``uid`` (one row of its page, not the page unpacked)."""
+        location = self._event_uids[uid]
+        page = self._event_pages[location[0]][location[1]]
+        row = self._row_of(uid, location, page)
+        if isinstance(page, GrowingEventPage):
+            return _event_as_stored(page.event(row))
+        return _event_as_stored(_page_row(page, row))
 
-        descriptor, index = self._event_uids[uid]
-        page = self._event_pages[descriptor][index]
-        for event in unpack_event_page(page):
-            if event["uid"] == uid:
-                return _event_as_stored(event)
-        raise AssertionError("event index out of date")  # pragma: no cover
+    def _row_of(self, uid: str, location: tuple[str, int], page: Any) -> int:
+        """The row of ``uid`` in its page, through a uid -> row map extended as pages grow."""
+        rows = self._row_maps.setdefault(location, {})
+        if uid not in rows:
+            uids = page.uid if isinstance(page, GrowingEventPage) else page["uid"]
+            for row in range(len(rows), len(uids)):
+                rows.setdefault(uids[row], row)
+        return rows[uid]
 
     # -- RunStore ------------------------------------------------------------------------
 
@@ -302,10 +332,16 @@ class RunDocuments(RunStore):
     def event_pages(
         self, descriptor_uid: str, skip: int = 0, limit: int | None = None
     ) -> Iterator[Doc]:
-        return _window(self._event_pages.get(descriptor_uid, ()), "uid", skip, limit)
+        self.seal()
+        # A copy of the page list: pages appended meanwhile are not half seen.
+        return _window(list(self._event_pages.get(descriptor_uid, ())), "uid", skip, limit)
 
     def event_count(self, descriptor_uid: str) -> int:
-        return sum(len(page["uid"]) for page in self._event_pages.get(descriptor_uid, ()))
+        return sum(len(page["uid"]) for page in self._sealed_pages(descriptor_uid))
+
+    def _sealed_pages(self, descriptor_uid: str) -> list[Any]:
+        self.seal()
+        return list(self._event_pages.get(descriptor_uid, ()))
 
     def unknown_descriptors(self) -> list[str]:
         """Return descriptor uids that events refer to but no descriptor document defines."""
@@ -338,7 +374,8 @@ class RunDocuments(RunStore):
     def datum_pages(
         self, resource_uid: str, skip: int = 0, limit: int | None = None
     ) -> Iterator[Doc]:
-        return _window(self._datum_pages.get(resource_uid, ()), "datum_id", skip, limit)
+        self.seal()
+        return _window(list(self._datum_pages.get(resource_uid, ())), "datum_id", skip, limit)
 
     def datum_kwargs(self, datum_ids: Sequence[str]) -> Sequence[tuple[Doc, Doc]]:
         result = []
@@ -386,6 +423,45 @@ def _as_dict(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     return kwargs.as_dict() if isinstance(kwargs, _LazyKwargs) else dict(kwargs)
 
 
+_DOCUMENT_NAMES = (
+    "start",
+    "stop",
+    "descriptor",
+    "resource",
+    "stream_resource",
+    "stream_datum",
+    "event",
+    "event_page",
+    "bulk_events",
+    "datum",
+    "datum_page",
+    "bulk_datum",
+)
+
+
+def _page_row(page: Mapping[str, Any], row: int) -> dict[str, Any]:
+    """Return row ``row`` of an event page as an event document."""
+    return {
+        "descriptor": page["descriptor"],
+        "uid": page["uid"][row],
+        "seq_num": page["seq_num"][row],
+        "time": page["time"][row],
+        "data": {key: values[row] for key, values in page["data"].items()},
+        "timestamps": {key: values[row] for key, values in page["timestamps"].items()},
+        "filled": {key: values[row] for key, values in (page.get("filled") or {}).items()},
+    }
+
+
+def _single_datum(page: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return the datum of a one-datum page as a datum document, or None for other pages."""
+    try:
+        (datum_id,) = page["datum_id"]
+        kwargs = {key: value for key, (value,) in page["datum_kwargs"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return {"resource": page["resource"], "datum_id": datum_id, "datum_kwargs": kwargs}
+
+
 def _event_as_stored(event: Mapping[str, Any]) -> dict[str, Any]:
     """Normalise an event for duplicate comparison (missing ``filled`` means empty)."""
     normalised = dict(event)
@@ -403,6 +479,6 @@ def _equal(a: Any, b: Any) -> bool:
         if isinstance(a, list | tuple) and isinstance(b, list | tuple):
             return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
     try:
-        return bool(a == b)
-    except ValueError:
+        return bool(a == b) or (a != a and b != b)  # NaN sent twice is the same NaN
+    except (ValueError, TypeError):
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import time
 import warnings
 from collections import OrderedDict
@@ -23,7 +24,7 @@ from ...errors import (
 from ..base import Doc, Serializer
 from ..indexed import InProcessCatalogStore
 from .listing import GLOB_CHARACTERS, FileListing, Signature, signature_of
-from .run import FileRun, IterDocuments
+from .run import FileRun, IterDocuments, RunFileReader, ScanOutline
 from .source import FileSource
 
 __all__ = ["JSONL", "MSGPACK", "FileCatalogStore", "FileFormat"]
@@ -44,6 +45,12 @@ class FileFormat:
     read_stop: Callable[[FileSource], Doc | None]
     iter_documents: IterDocuments
     writer: Callable[[str], Serializer]
+    scan_outline: ScanOutline | None = None
+
+    @property
+    def reader(self) -> RunFileReader:
+        """The readers a :class:`FileRun` uses."""
+        return RunFileReader(self.iter_documents, self.scan_outline, self.read_stop)
 
 
 def _jsonl_format() -> FileFormat:
@@ -61,6 +68,7 @@ def _jsonl_format() -> FileFormat:
         read_stop,
         jsonl_format.iter_documents,
         JSONLWriter,
+        jsonl_format.scan_outline,
     )
 
 
@@ -76,6 +84,7 @@ def _msgpack_format() -> FileFormat:
         read_msgpack_stop,
         msgpack_format.iter_documents,
         MsgpackWriter,
+        msgpack_format.scan_outline,
     )
 
 
@@ -131,6 +140,10 @@ class FileCatalogStore(InProcessCatalogStore):
 
     supports_writes = True
 
+    #: Catalogs are shared by threads (a notebook's dask scheduler, a web server): listing,
+    #: rescanning and the cache of open runs change under this lock.
+    _lock: threading.RLock
+
     def __init__(
         self,
         paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -138,6 +151,7 @@ class FileCatalogStore(InProcessCatalogStore):
         ttl: float = 1.0,
     ) -> None:
         super().__init__()
+        self._lock = threading.RLock()
         if isinstance(paths, str | os.PathLike):
             paths = [paths]
         self.patterns = [os.fspath(path) for path in paths]
@@ -163,8 +177,11 @@ class FileCatalogStore(InProcessCatalogStore):
     def refresh(self, force: bool = False) -> None:
         if not force and time.monotonic() - self._last_scan < self.ttl:
             return
-        self._scan()
-        self._last_scan = time.monotonic()
+        with self._lock:
+            if not force and time.monotonic() - self._last_scan < self.ttl:
+                return  # another thread scanned meanwhile
+            self._scan()
+            self._last_scan = time.monotonic()
 
     def _current_signatures(self) -> dict[str, Signature] | None:
         """Signatures of the files that may have changed; None means all were listed anew."""
@@ -233,7 +250,8 @@ class FileCatalogStore(InProcessCatalogStore):
         return _ScannedFile(signature, doc, self.format.read_stop(file))
 
     def _reindex(self) -> None:
-        self._starts.clear()
+        # Built aside and swapped in: readers in other threads never see a half-built index.
+        starts: dict[str, Doc] = {}
         uid_paths: dict[str, str] = {}
         for path in sorted(self._files):
             start = self._files[path].start
@@ -249,12 +267,12 @@ class FileCatalogStore(InProcessCatalogStore):
                 )
                 continue
             uid_paths[uid] = path
-            self._starts[uid] = start
+            starts[uid] = start
         for uid in list(self._runs):
             if uid_paths.get(uid) != self._uid_paths.get(uid):
                 del self._runs[uid]
         self._uid_paths = uid_paths
-        self._invalidate()
+        self._replace_starts(starts)
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -266,16 +284,17 @@ class FileCatalogStore(InProcessCatalogStore):
             raise RunNotFound(f"No run with uid {uid!r} in {self.patterns}.") from None
 
     def open_run(self, uid: str) -> FileRun:
-        run = self._runs.get(uid)
-        if run is not None:
-            self._runs.move_to_end(uid)
+        with self._lock:
+            run = self._runs.get(uid)
+            if run is not None:
+                self._runs.move_to_end(uid)
+                return run
+            path = self.path_of(uid)
+            run = FileRun(path, self._starts[uid], self.format.reader)
+            self._runs[uid] = run
+            while len(self._runs) > _MAX_OPEN_RUNS:
+                self._runs.popitem(last=False)
             return run
-        path = self.path_of(uid)
-        run = FileRun(path, self._starts[uid], self.format.iter_documents)
-        self._runs[uid] = run
-        while len(self._runs) > _MAX_OPEN_RUNS:
-            self._runs.popitem(last=False)
-        return run
 
     def stops(self, uids: Sequence[str]) -> dict[str, Doc | None]:
         result: dict[str, Doc | None] = {}

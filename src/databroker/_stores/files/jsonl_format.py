@@ -10,14 +10,20 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..._documents.routing import pair_problem
 from ...errors import CorruptFileError, TruncatedFileWarning
 from .source import FileSource, opened, source_name
 
-__all__ = ["dumps_line", "iter_documents", "read_first_document", "read_last_document"]
+__all__ = [
+    "dumps_line",
+    "iter_documents",
+    "read_first_document",
+    "read_last_document",
+    "scan_outline",
+]
 
 # Large blocks keep the per-line Python work down to one json.loads call.
 _READ_BLOCK = 1 << 23
@@ -167,6 +173,59 @@ def iter_documents(
             TruncatedFileWarning,
             stacklevel=2,
         )
+
+
+#: How lines that the outline skips begin (as every JSON writer of bluesky writes them).
+_SKIPPED_PREFIXES = (b'["event', b'["datum', b'["bulk_')
+
+
+def scan_outline(path: StrPath, offset: int, add: Callable[[str, dict[str, Any]], None]) -> int:
+    """Decode every document of a JSONL run file but events and datum, which are skipped.
+
+    A line beginning ``["event``, ``["datum`` or ``["bulk_`` is skipped undecoded; any other
+    complete line is decoded as :func:`iter_documents` does (an event written with other
+    spacing is decoded and dropped).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    offset : int
+        Byte offset of the first line to read (0, or a value returned earlier).
+    add : callable
+        Called with ``(name, doc)`` for each document kept, in file order.
+
+    Returns
+    -------
+    int
+        The offset just after the last complete line, where a later call can resume.
+
+    Raises
+    ------
+    CorruptFileError
+        A complete line that is decoded is not a ``[name, doc]`` pair with a known name.
+    """
+    position = offset
+    line_number = 1 if offset == 0 else 0  # 0: unknown, messages give the byte offset
+    with open(path, "rb") as file:
+        file.seek(offset)
+        pending = b""
+        while block := file.read(_READ_BLOCK):
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:
+                pending += block
+                continue
+            chunk, pending = pending + block[:cut], block[cut:]
+            for line in chunk.split(b"\n")[:-1]:
+                start, number = position, line_number
+                position += len(line) + 1
+                line_number += 1 if line_number else 0
+                if line.startswith(_SKIPPED_PREFIXES) or not line or line.isspace():
+                    continue
+                name, doc = _decode_line(line, path, number, start)
+                if not name.startswith(("event", "datum", "bulk_")):
+                    add(name, doc)
+    return position
 
 
 def _decode_line(line: bytes, path: StrPath, line_number: int, offset: int) -> tuple[str, Any]:

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Any
 
 import msgpack
 import numpy as np
 
-from ..._documents.routing import pair_problem
+from ..._documents.routing import DOCUMENT_NAMES, LEGACY_NAMES, pair_problem
 from ...errors import CorruptFileError, TruncatedFileWarning
 from .source import FileSource, opened, source_name
 
-__all__ = ["iter_documents", "packb", "read_first_document"]
+__all__ = ["iter_documents", "packb", "read_first_document", "scan_outline"]
 
 StrPath = str | os.PathLike[str]
 
@@ -88,6 +88,9 @@ def _unpacker() -> msgpack.Unpacker:
     )
 
 
+_RECORD_NAMES = frozenset(DOCUMENT_NAMES) | frozenset(LEGACY_NAMES)
+
+
 def _decode(
     source: FileSource, offset: int
 ) -> Generator[tuple[int, str, dict[str, Any]], None, int | None]:
@@ -115,9 +118,13 @@ def _decode(
                     break
                 except _DECODE_ERRORS as exc:
                     raise _corrupt(path, position, str(exc) or "not msgpack") from None
-                problem = pair_problem(obj)
-                if problem is not None:
-                    raise _corrupt(path, position, problem)
+                if not (
+                    type(obj) is list
+                    and len(obj) == 2
+                    and type(obj[1]) is dict
+                    and obj[0] in _RECORD_NAMES
+                ):
+                    raise _corrupt(path, position, pair_problem(obj) or "not a document")
                 position = offset + unpacker.tell()
                 yield position, obj[0], obj[1]
     return position if position < size - remaining else None
@@ -186,6 +193,83 @@ def iter_documents(path: StrPath, offset: int = 0) -> Iterator[tuple[int, str, d
             TruncatedFileWarning,
             stacklevel=2,
         )
+
+
+#: How records that the outline skips begin: fixarray of 2, then the name as a fixstr.
+_SKIPPED_NAMES = ("event", "event_page", "datum", "datum_page", "bulk_events", "bulk_datum")
+_SKIPPED_HEADS = tuple(b"\x92" + msgpack.packb(name) for name in _SKIPPED_NAMES)
+_HEAD = max(len(head) for head in _SKIPPED_HEADS)
+
+
+def scan_outline(path: StrPath, offset: int, add: Callable[[str, dict[str, Any]], None]) -> int:
+    """Decode every document of a msgpack run file but events and datum, which are skipped.
+
+    A record is skipped, not decoded, when its first bytes say it is an event or datum
+    record; msgpack still checks its structure. A record whose first bytes straddle a read
+    block is decoded (and dropped if it is an event or datum): the result is the same.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    offset : int
+        Byte offset of the first record to read (0, or a value returned earlier).
+    add : callable
+        Called with ``(name, doc)`` for each document kept, in file order.
+
+    Returns
+    -------
+    int
+        The offset just after the last complete record, where a later call can resume. A
+        partial final record is left for later, without a warning (the full read warns).
+
+    Raises
+    ------
+    CorruptFileError
+        Bytes before the end of the file are not msgpack, or a decoded record is not a
+        ``[name, doc]`` pair with a known name.
+    """
+    with open(path, "rb") as file:
+        size = file.seek(0, os.SEEK_END)
+        file.seek(offset)
+        remaining = size - offset
+        unpacker = _unpacker()
+        end = base = offset
+        carried = b""  # the first bytes of a record that began in an earlier block
+        step = _FIRST_BLOCK
+        while remaining > 0:
+            block = file.read(min(step, remaining))
+            if not block:
+                break
+            remaining -= len(block)
+            step = min(step * 2, _MAX_BLOCK)
+            unpacker.feed(block)
+            while True:
+                if end >= base:
+                    head = block[end - base : end - base + _HEAD]
+                else:
+                    head = carried if len(carried) >= _HEAD else (carried + block)[:_HEAD]
+                try:
+                    if head.startswith(_SKIPPED_HEADS):
+                        unpacker.skip()
+                    else:
+                        _keep(unpacker.unpack(), path, end, add)
+                except msgpack.OutOfData:
+                    carried = head
+                    break
+                except _DECODE_ERRORS as exc:
+                    raise _corrupt(path, end, str(exc) or "not msgpack") from None
+                end = offset + unpacker.tell()
+            base += len(block)
+    return end
+
+
+def _keep(obj: Any, path: StrPath, position: int, add: Callable[[str, Any], None]) -> None:
+    problem = pair_problem(obj)
+    if problem is not None:
+        raise _corrupt(path, position, problem)
+    if obj[0] not in _SKIPPED_NAMES:
+        add(obj[0], obj[1])
 
 
 def _corrupt(path: StrPath, offset: int, reason: str) -> CorruptFileError:

@@ -1,19 +1,59 @@
-"""One run stored in one JSONL or msgpack file, decoded incrementally as the file grows."""
+"""One run stored in one JSONL or msgpack file, decoded incrementally as the file grows.
+
+Opening a run costs the same whatever its size: the start comes from the catalog's scan, the
+stop from the file's tail, and descriptors, resources and stream resources from an *outline*
+scan that skips event and datum records without decoding them. Events are decoded (once, then
+only appended bytes) when something asks for them.
+
+One :class:`FileRun` may be read from many threads: decoding holds the run's lock, and the
+documents a reader gets are never changed afterwards (pages grown from single events are
+sealed before the lock is released).
+"""
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ...errors import CorruptFileError
 from ..base import Doc, RunStore
 from ..run_documents import RunDocuments
+from .collector import collector_paused
+from .source import FileSource
 
-__all__ = ["FileRun", "IterDocuments"]
+__all__ = ["FileRun", "IterDocuments", "RunFileReader", "ScanOutline"]
 
 #: ``iter_documents(path, offset)`` of a file format: yields ``(end_offset, name, doc)``.
 IterDocuments = Callable[[str, int], Iterator[tuple[int, str, dict[str, Any]]]]
+#: ``scan_outline(path, offset, add)`` of a file format: calls ``add(name, doc)`` for every
+#: document but events and datum (skipped undecoded); returns the offset to resume at.
+ScanOutline = Callable[[str, int, Callable[[str, dict[str, Any]], None]], int]
+
+_Signature = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class RunFileReader:
+    """How a file format's run file is read: all of it, its outline, its stop."""
+
+    iter_documents: IterDocuments
+    scan_outline: ScanOutline | None = None
+    read_stop: Callable[[FileSource], Doc | None] | None = None
+
+
+class _Decoded:
+    """Documents decoded from a file up to ``offset``, as the file was at ``signature``."""
+
+    __slots__ = ("count", "documents", "offset", "signature")
+
+    def __init__(self, path: str) -> None:
+        self.documents = RunDocuments(source=path)
+        self.offset = 0
+        self.signature: _Signature | None = None
+        self.count = 0
 
 
 class FileRun(RunStore):
@@ -24,58 +64,114 @@ class FileRun(RunStore):
     path
         The run's file.
     start
-        The run's start document, already read when the catalog scanned the file; the rest
-        of the file is decoded on first use.
-    iter_documents
-        The file format's decoder (see :data:`IterDocuments`).
+        The run's start document, already read when the catalog scanned the file.
+    reader
+        The file format's readers (a bare ``iter_documents`` is accepted: then the stop and
+        the descriptors come from decoding the whole file).
     """
 
-    def __init__(self, path: str, start: Doc, iter_documents: IterDocuments) -> None:
+    def __init__(self, path: str, start: Doc, reader: RunFileReader | IterDocuments) -> None:
         self.path = path
         self.uid = start["uid"]
         self._start = start
-        self._iter_documents = iter_documents
-        self._documents = RunDocuments(source=path)
-        self._offset = 0
-        self._signature: tuple[int, int] | None = None
-        self._count = 0
+        self._reader = reader if isinstance(reader, RunFileReader) else RunFileReader(reader)
+        self._lock = threading.RLock()
+        self._full = _Decoded(path)
+        self._outline: _Decoded | None = None
+        # Set once a decode of the whole file saw the stop: the run cannot change any more.
+        self._complete = False
+        self._tail_stop: tuple[_Signature, Doc | None] | None = None
 
-    def _sync(self) -> RunDocuments:
-        """Decode what was appended to the file since the last look; return the documents."""
-        if self._documents.stop() is not None and self._signature is not None:
-            return self._documents
+    # -- decoding -------------------------------------------------------------------------
+
+    def _signature(self) -> _Signature | None:
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
-            return self._documents  # the file vanished: keep what was read
-        signature = (stat.st_size, stat.st_mtime_ns)
-        if signature == self._signature:
-            return self._documents
-        if stat.st_size < self._offset:  # rewritten, not appended: start over
-            self._documents = RunDocuments(source=self.path)
-            self._offset = 0
-            self._count = 0
-        for end, name, doc in self._iter_documents(self.path, self._offset):
-            self._count += 1
-            try:
-                self._documents.add(name, doc)
-            except (KeyError, TypeError, AttributeError) as error:
-                raise CorruptFileError(
-                    f"{self.path}: document {self._count} ({name!r}) is malformed: "
-                    f"missing or invalid field {error}."
-                ) from error
-            self._offset = end
-        self._signature = signature
-        return self._documents
+            return None  # the file vanished: keep what was read
+        return (stat.st_size, stat.st_mtime_ns)
+
+    def _sync(self) -> RunDocuments:
+        """Decode what was appended to the file since the last look; return the documents."""
+        if self._complete:  # read without the lock: set last, once everything is in place
+            return self._full.documents
+        with self._lock:
+            if self._complete:
+                return self._full.documents
+            return self._sync_locked()
+
+    def _sync_locked(self) -> RunDocuments:
+        decoded = self._full
+        signature = self._signature()
+        if signature is None or signature == decoded.signature:
+            return decoded.documents
+        if signature[0] < decoded.offset:  # rewritten, not appended: start over
+            decoded = self._full = _Decoded(self.path)
+        documents = decoded.documents
+        add = documents.add
+        name = ""
+        try:
+            with collector_paused():
+                for end, name, doc in self._reader.iter_documents(self.path, decoded.offset):
+                    decoded.count += 1
+                    add(name, doc)
+                    decoded.offset = end
+        except (KeyError, TypeError, AttributeError, IndexError) as error:
+            raise _malformed(self.path, decoded.count, name, error) from error
+        finally:
+            documents.seal()
+        decoded.signature = signature
+        self._outline = None  # the full decode answers everything from now on
+        if documents.stop() is not None:
+            self._complete = True
+        return documents
+
+    def _outline_documents(self) -> RunDocuments:
+        """The documents other than events and datum, without decoding those."""
+        if self._complete:
+            return self._full.documents
+        with self._lock:
+            if self._full.signature is not None or self._reader.scan_outline is None:
+                # Decoded once already: catching up with appended bytes is cheap.
+                return self._sync_locked()
+            signature = self._signature()
+            outline = self._outline
+            if outline is not None and (signature is None or signature == outline.signature):
+                return outline.documents
+            if outline is None or (signature is not None and signature[0] < outline.offset):
+                outline = self._outline = _Decoded(self.path)
+            documents = outline.documents
+
+            def add(name: str, doc: dict[str, Any]) -> None:
+                outline.count += 1
+                _add(documents, name, doc, self.path, outline.count)
+
+            outline.offset = self._reader.scan_outline(self.path, outline.offset, add)
+            outline.signature = signature
+            return documents
+
+    # -- RunStore -------------------------------------------------------------------------
 
     def start(self) -> Doc:
         return self._start
 
     def stop(self) -> Doc | None:
-        return self._sync().stop()
+        if self._complete or self._reader.read_stop is None:
+            return self._sync().stop()
+        with self._lock:
+            if self._full.signature is not None:
+                return self._sync_locked().stop()
+            known = self._tail_stop
+            if known is not None and known[1] is not None:
+                return known[1]  # a finished run: its stop does not change
+            signature = self._signature()
+            if known is None or signature != known[0]:
+                stop = self._reader.read_stop(self.path) if signature is not None else None
+                known = self._tail_stop = (signature or (0, 0), stop)
+            return known[1]
 
     def descriptors(self) -> Sequence[Doc]:
-        return self._sync().descriptors()
+        return self._outline_documents().descriptors()
 
     def event_pages(
         self, descriptor_uid: str, skip: int = 0, limit: int | None = None
@@ -86,10 +182,10 @@ class FileRun(RunStore):
         return self._sync().event_count(descriptor_uid)
 
     def resources(self) -> Sequence[Doc]:
-        return self._sync().resources()
+        return self._outline_documents().resources()
 
     def resource(self, uid: str) -> Doc:
-        return self._sync().resource(uid)
+        return self._outline_documents().resource(uid)
 
     def lookup_resource_for_datum(self, datum_id: str) -> Doc:
         return self._sync().lookup_resource_for_datum(datum_id)
@@ -103,10 +199,23 @@ class FileRun(RunStore):
         return self._sync().datum_kwargs(datum_ids)
 
     def stream_resources(self) -> Sequence[Doc]:
-        return self._sync().stream_resources()
+        return self._outline_documents().stream_resources()
 
     def stream_datum(self, descriptor_uid: str) -> Sequence[Doc]:
-        return self._sync().stream_datum(descriptor_uid)
+        return self._outline_documents().stream_datum(descriptor_uid)
 
     def is_live(self) -> bool:
         return self.stop() is None
+
+
+def _add(documents: RunDocuments, name: str, doc: dict[str, Any], path: str, count: int) -> None:
+    try:
+        documents.add(name, doc)
+    except (KeyError, TypeError, AttributeError, IndexError) as error:
+        raise _malformed(path, count, name, error) from error
+
+
+def _malformed(path: str, count: int, name: str, error: Exception) -> CorruptFileError:
+    return CorruptFileError(
+        f"{path}: document {count} ({name!r}) is malformed: missing or invalid field {error}."
+    )
