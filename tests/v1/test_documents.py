@@ -106,7 +106,7 @@ def test_fields_are_whole_key_regexes(db: Any, recorded: dict[str, str]) -> None
     events = list(db.get_events(header, fields=["mot.*"]))  # also the config key motor_velocity
     assert {"motor", "motor_setpoint", "motor_velocity"} <= set(events[0]["data"])
     events = list(db.get_events(header, fields=["motor"]))
-    assert "motor_setpoint" in events[0]["data"]  # 'motor' is also an object name, see below
+    assert set(events[0]["data"]) == {"motor"}  # a data key: that key only, see below
     with pytest.warns(DatabrokerWarning, match=r"\['de'\]"):
         events = list(db.get_events(header, fields=["de"]))
     assert events == []  # 'de' matches no whole key: every event is left without data
@@ -126,6 +126,19 @@ def test_field_object_name_selects_its_keys(db: Any) -> None:
     insert_all(db, docs)
     events = list(db.get_events(db[-1], fields=["dev"]))  # 'dev' is an object, not a key
     assert [e["data"]["x"] for e in events] == [0, 1]
+
+
+def test_field_that_is_a_key_and_an_object(db: Any, RE: Any) -> None:
+    """[fix] A name that is a data key selects that key only, though an object has the name."""
+    from bluesky.plans import scan
+    from ophyd.sim import det, motor1
+
+    RE(scan([det], motor1, -1, 1, 2))
+    header = db[-1]
+    events = list(db.get_events(header, fields=["motor1", "motor1_setpoint"]))
+    assert set(events[0]["data"]) == {"motor1", "motor1_setpoint"}
+    table = header.table(fields=["motor1", "motor1_setpoint"])
+    assert set(table.columns) == {"time", "motor1", "motor1_setpoint"}
 
 
 def test_fields_merge_configuration_start_stop(db: Any) -> None:
@@ -212,7 +225,7 @@ def test_unknown_field_warns_naming_keys(db: Any, recorded: dict[str, str]) -> N
     with pytest.warns(DatabrokerWarning, match=r"\['dett'\].*'det', 'motor'") as record:
         events = list(db.get_events(header, fields=["dett", "motor"]))
     assert len(record) == 1
-    assert [set(event["data"]) for event in events] == [{"motor", "motor_setpoint"}] * 3
+    assert [set(event["data"]) for event in events] == [{"motor"}] * 3
     with pytest.warns(DatabrokerWarning, match=r"\['dett'\]"):
         assert list(header.data("dett")) == []
 

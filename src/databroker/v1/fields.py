@@ -84,9 +84,11 @@ def select(
     ----------
     fields
         None keeps every data key and merges nothing. Otherwise each entry is a regular
-        expression that must match a whole key, or the name of an object in the descriptor's
-        ``object_keys`` (selecting all of that object's data keys, also when the name is a
-        data key too, as for most ophyd devices: v1-api.md [fix]).
+        expression that must match a whole key; an entry that matches no data key but names
+        an object in the descriptor's ``object_keys`` selects all of that object's data keys
+        (v1-api.md [fix]). A name that is a data key selects that key only, even when an
+        object has that name too (``fields=['motor1', 'motor1_acceleration']`` gives exactly
+        those two), as the 1.x clients rely on.
     descriptor, start, stop
         The documents of the run; ``stop`` may be None while the run is live.
     """
@@ -105,7 +107,7 @@ def select(
     object_keys = descriptor.get("object_keys") or {}
     by_object: set[str] = set()
     for entry in entries:
-        if entry in object_keys:
+        if entry in object_keys and not any(matchers[entry](key) for key in data_keys):
             used.add(entry)
             by_object.update(object_keys[entry])
     keys = [key for key in data_keys if matches(key) or key in by_object]
