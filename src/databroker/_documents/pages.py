@@ -13,20 +13,57 @@ __all__ = [
     "to_event_pages",
     "unpack_datum_page",
     "unpack_event_page",
+    "window_pages",
 ]
 
 
 def slice_page(page: Mapping[str, Any], low: int, high: int) -> dict[str, Any]:
-    """Return rows ``[low, high)`` of an event or datum page (nested columns sliced too)."""
+    """Return rows ``[low, high)`` of an event or datum page.
+
+    Columns (lists, tuples, numpy arrays, and the columns of nested mappings such as
+    ``data``) are sliced; scalars (``descriptor``, a stored page's ``first_index``) are kept.
+    """
     sliced: dict[str, Any] = {}
     for key, value in page.items():
         if isinstance(value, Mapping):
             sliced[key] = {k: v[low:high] for k, v in value.items()}
-        elif isinstance(value, str):
-            sliced[key] = value
-        else:
+        elif _is_column(value):
             sliced[key] = value[low:high]
+        else:
+            sliced[key] = value
     return sliced
+
+
+def window_pages(
+    pages: Iterable[Mapping[str, Any]], ids_key: str, skip: int, limit: int | None
+) -> Iterator[Mapping[str, Any]]:
+    """Yield ``pages`` cut to the rows ``[skip, skip + limit)``; ``ids_key`` counts rows.
+
+    Pages wholly inside the window pass unchanged; an empty window yields nothing.
+    """
+    if limit is not None and limit <= 0:
+        return
+    stop = None if limit is None else skip + limit
+    position = 0
+    for page in pages:
+        size = len(page[ids_key])
+        begin, end = position, position + size
+        position = end
+        if end <= skip:
+            continue
+        if stop is not None and begin >= stop:
+            return
+        low = max(skip - begin, 0)
+        high = size if stop is None else min(stop - begin, size)
+        yield page if (low, high) == (0, size) else slice_page(page, low, high)
+
+
+def _is_column(value: Any) -> bool:
+    return (
+        not isinstance(value, str | bytes)
+        and hasattr(value, "__len__")
+        and hasattr(value, "__getitem__")
+    )
 
 
 def pack_event_page(events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

@@ -12,40 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from .._documents.pages import window_pages
 from ..errors import BrokenReference, DuplicateUniqueID, InvalidDocument
 from .base import Doc, RunStore
 from .single_events import GrowingEventPage
 
 __all__ = ["RunDocuments"]
-
-
-def _window(pages: Iterable[dict[str, Any]], ids_key: str, skip: int, limit: int | None):
-    """Yield pages cut to the window ``[skip, skip + limit)`` counted in rows."""
-    stop = None if limit is None else skip + limit
-    position = 0
-    for page in pages:
-        size = len(page[ids_key])
-        begin, end = position, position + size
-        position = end
-        if end <= skip:
-            continue
-        if stop is not None and begin >= stop:
-            return
-        low = max(skip - begin, 0)
-        high = size if stop is None else min(stop - begin, size)
-        yield page if (low, high) == (0, size) else _slice_page(page, low, high)
-
-
-def _slice_page(page: Mapping[str, Any], low: int, high: int) -> dict[str, Any]:
-    sliced: dict[str, Any] = {}
-    for key, value in page.items():
-        if isinstance(value, Mapping):
-            sliced[key] = {k: v[low:high] for k, v in value.items()}
-        elif isinstance(value, str):
-            sliced[key] = value
-        else:
-            sliced[key] = value[low:high]
-    return sliced
 
 
 class _OpenPage:
@@ -334,7 +306,7 @@ class RunDocuments(RunStore):
     ) -> Iterator[Doc]:
         self.seal()
         # A copy of the page list: pages appended meanwhile are not half seen.
-        return _window(list(self._event_pages.get(descriptor_uid, ())), "uid", skip, limit)
+        return window_pages(list(self._event_pages.get(descriptor_uid, ())), "uid", skip, limit)
 
     def event_count(self, descriptor_uid: str) -> int:
         return sum(len(page["uid"]) for page in self._sealed_pages(descriptor_uid))
@@ -375,7 +347,7 @@ class RunDocuments(RunStore):
         self, resource_uid: str, skip: int = 0, limit: int | None = None
     ) -> Iterator[Doc]:
         self.seal()
-        return _window(list(self._datum_pages.get(resource_uid, ())), "datum_id", skip, limit)
+        return window_pages(list(self._datum_pages.get(resource_uid, ())), "datum_id", skip, limit)
 
     def datum_kwargs(self, datum_ids: Sequence[str]) -> Sequence[tuple[Doc, Doc]]:
         result = []

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..._documents.classes import unpack_datum_page, unpack_event_page
+from ..._documents.pages import slice_page
 from ...errors import BrokenReference
 from ..base import Doc, RunStore
 from .common import BATCH, MongoRunBase
@@ -29,19 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["EmbeddedRun"]
 
 _PAGE_PROJECTION = {"_id": False, "size": False}
-
-
-def _slice(page: Mapping[str, Any], low: int, high: int) -> dict[str, Any]:
-    """Return rows ``[low, high)`` of a columnar page (nested mappings hold columns too)."""
-    sliced: dict[str, Any] = {}
-    for key, value in page.items():
-        if isinstance(value, Mapping):
-            sliced[key] = {name: column[low:high] for name, column in value.items()}
-        elif isinstance(value, list):
-            sliced[key] = value[low:high]
-        else:
-            sliced[key] = value
-    return sliced
 
 
 def _windowed_pages(
@@ -71,7 +59,7 @@ def _windowed_pages(
         high = rows if end is None else min(end - first, rows)
         if low >= high:
             continue
-        yield page if (low, high) == (0, rows) else _slice(page, low, high)
+        yield page if (low, high) == (0, rows) else slice_page(page, low, high)
 
 
 class EmbeddedRun(MongoRunBase, RunStore):
