@@ -65,7 +65,7 @@ def test_public_import_paths(module: str, names: list[str]) -> None:
 
 
 def test_driver_entry_points() -> None:
-    """[compat] The intake.drivers group has the six documented names."""
+    """[compat] The intake.drivers group has the documented names (and the Redis buffer's)."""
     from importlib.metadata import entry_points
 
     names = {
@@ -76,6 +76,7 @@ def test_driver_entry_points() -> None:
         "bluesky-msgpack-catalog",
         "bluesky-mongo-normalized-catalog",
         "bluesky-mongo-embedded-catalog",
+        "bluesky-redis-catalog",
         "bluesky-run",
         "bluesky-event-stream",
     }

@@ -13,8 +13,8 @@ from databroker.errors import ConfigError
 
 
 def test_names_and_drivers() -> None:
-    """[new] The registry holds the five backends, each naming its driver class and name."""
-    assert names() == ["memory", "jsonl", "msgpack", "mongo-normalized", "mongo-embedded"]
+    """[new] The registry holds the six backends, each naming its driver class and name."""
+    assert names() == ["memory", "jsonl", "msgpack", "mongo-normalized", "mongo-embedded", "redis"]
     for spec in BACKENDS.values():
         driver = spec.load_driver()
         assert driver.name == spec.driver_name

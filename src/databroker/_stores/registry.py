@@ -26,6 +26,7 @@ from ..errors import ConfigError
 __all__ = ["BACKENDS", "BackendSpec", "backend", "backends_for", "names"]
 
 _MONGO_SCHEMES = ("mongodb://", "mongodb+srv://")
+_REDIS_SCHEMES = ("redis://", "rediss://")
 _GLOB_CHARACTERS = frozenset("*?[")
 
 
@@ -61,6 +62,11 @@ def _holds_files(suffix: str) -> Callable[[Any], bool]:
 def _is_mongo_uri(location: Any) -> bool:
     path = _as_text(location)
     return path is not None and path.startswith(_MONGO_SCHEMES)
+
+
+def _is_redis_uri(location: Any) -> bool:
+    path = _as_text(location)
+    return path is not None and path.startswith(_REDIS_SCHEMES)
 
 
 def _nothing(location: Any) -> bool:
@@ -178,6 +184,15 @@ _SPECS = (
         extra="mongo",
         summary="MongoDB, one header per run and events in pages",
         _can_open=_is_mongo_uri,
+    ),
+    BackendSpec(
+        "redis",
+        "databroker._drivers.redis:BlueskyRedisCatalog",
+        "bluesky-redis-catalog",
+        requires=("redis",),
+        extra="live",
+        summary="a Redis live buffer of runs being taken, over a durable catalog",
+        _can_open=_is_redis_uri,
     ),
 )
 
