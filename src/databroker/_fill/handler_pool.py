@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from .._stores.lru import LRUCache
 from ..errors import (
     DatabrokerError,
     ExternalFileNotFound,
@@ -151,13 +151,13 @@ class HandlerPool:
         self.root_map = root_map
         self.run_uid = run_uid
         self.max_open = max_open
-        self._open: OrderedDict[tuple[Any, ...], _Open] = OrderedDict()
+        self._open: LRUCache[tuple[Any, ...], _Open] = LRUCache(max_open)
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["handler_registry"] = picklable_registry(self.handler_registry)
-        state["_open"] = OrderedDict()
+        state["_open"] = LRUCache(self.max_open)
         del state["_lock"]
         return state
 
@@ -196,12 +196,10 @@ class HandlerPool:
         with self._lock:
             entry = self._open.get(key)
             if entry is not None:
-                self._open.move_to_end(key)
                 return entry
             entry = _Open(self._instantiate(cls, doc, location), location)
-            self._open[key] = entry
-            evicted = [self._open.popitem(last=False)[1] for _ in range(len(self) - self.max_open)]
-        for old in evicted:
+            evicted = self._open.put(key, entry)
+        for _, old in evicted:  # closed outside the lock: closing a file may take a while
             _close(old)
         return entry
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from intake.catalog.local import LocalCatalogEntry
+
+from .._stores.lru import LRUCache
 
 __all__ = ["Entry", "make_entry"]
 
@@ -26,7 +27,7 @@ class Entry(LocalCatalogEntry):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._pmode = "never"
-        self._sources: OrderedDict[str, Any] = OrderedDict()
+        self._sources: LRUCache[str, Any] = LRUCache(_MAX_CACHED_SOURCES)
 
     @property
     def pmode(self) -> str:
@@ -47,7 +48,6 @@ class Entry(LocalCatalogEntry):
         key = _cache_key(kwargs)
         source = self._sources.get(key)
         if source is not None:
-            self._sources.move_to_end(key)
             return source
         driver = self._plugin[0] if isinstance(self._plugin, list) else self._plugin
         source = driver(**{**self._open_args, **kwargs, "entry": self})
@@ -58,8 +58,6 @@ class Entry(LocalCatalogEntry):
         source._entry = self
         source._passed_kwargs = list(kwargs)
         self._sources[key] = source
-        while len(self._sources) > _MAX_CACHED_SOURCES:
-            self._sources.popitem(last=False)
         return source
 
     def __call__(self, persist: Any = None, **kwargs: Any) -> Any:

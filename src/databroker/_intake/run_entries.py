@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .._stores.base import CatalogStore, Doc, Query
+from .._stores.lru import LRUCache
 from ..errors import AmbiguousUidPrefix, RunIndexError, RunNotFound
 
 __all__ = ["RunEntries"]
@@ -46,7 +46,7 @@ class RunEntries(Mapping[str, Any]):
         self._query = query
         self._make_entry = make_entry
         self._describe = describe
-        self._entries: OrderedDict[str, Any] = OrderedDict()
+        self._entries: LRUCache[str, Any] = LRUCache(_MAX_CACHED_ENTRIES)
 
     def resolve(self, key: Any) -> Doc:
         """Return the start document that ``key`` names, or raise the documented error."""
@@ -98,10 +98,6 @@ class RunEntries(Mapping[str, Any]):
         entry = self._entries.get(uid)
         if entry is None:
             entry = self._entries[uid] = self._make_entry(start)
-            while len(self._entries) > _MAX_CACHED_ENTRIES:
-                self._entries.popitem(last=False)
-        else:
-            self._entries.move_to_end(uid)
         return entry
 
     def __getitem__(self, key: Any) -> Any:

@@ -5,12 +5,12 @@ batch of runs instead of one per run."""
 from __future__ import annotations
 
 import warnings
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ...errors import DuplicateRunWarning, SkippedFileWarning
 from ..base import Doc
+from ..lru import LRUCache
 
 __all__ = ["HAS_UID", "LISTING_BATCH", "StartCache", "StopCache", "batched", "listable"]
 
@@ -29,7 +29,7 @@ class StartCache:
     """
 
     def __init__(self, duplicate_message: str) -> None:
-        self._starts: OrderedDict[str, Doc] = OrderedDict()
+        self._starts: LRUCache[str, Doc] = LRUCache(_MAX_CACHED_STARTS)
         self._warned: set[str] = set()
         self._duplicate_message = duplicate_message
 
@@ -39,11 +39,7 @@ class StartCache:
 
     def remember(self, start: Doc) -> Doc:
         """Cache ``start`` (most recent last) and return it."""
-        uid = start["uid"]
-        self._starts[uid] = start
-        self._starts.move_to_end(uid)
-        while len(self._starts) > _MAX_CACHED_STARTS:
-            self._starts.popitem(last=False)
+        self._starts[start["uid"]] = start
         return start
 
     def clear(self) -> None:
@@ -123,9 +119,9 @@ class StopCache:
 
     def __init__(self, fetch: Callable[[Sequence[str]], Mapping[str, Doc | None]] | None) -> None:
         self._fetch = fetch
-        self._stops: OrderedDict[str, Doc] = OrderedDict()
+        self._stops: LRUCache[str, Doc] = LRUCache(_MAX_CACHED_STARTS)
         # uid -> the batch it was listed in, until that batch's stops are fetched
-        self._pending: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._pending: LRUCache[str, tuple[str, ...]] = LRUCache(_MAX_CACHED_STARTS)
 
     def listed(self, uids: Sequence[str]) -> None:
         """Note that these runs were just listed together (their stops may be wanted soon)."""
@@ -134,16 +130,10 @@ class StopCache:
         batch = tuple(uids)
         for uid in batch:
             self._pending[uid] = batch
-            self._pending.move_to_end(uid)
-        while len(self._pending) > _MAX_CACHED_STARTS:
-            self._pending.popitem(last=False)
 
     def remember(self, uid: str, stop: Doc) -> Doc:
         """Cache the stop of run ``uid`` (most recent last) and return it."""
         self._stops[uid] = stop
-        self._stops.move_to_end(uid)
-        while len(self._stops) > _MAX_CACHED_STARTS:
-            self._stops.popitem(last=False)
         return stop
 
     def get(self, uid: str) -> Doc | None:
