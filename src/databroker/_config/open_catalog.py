@@ -111,7 +111,13 @@ def open_catalog(
     if backend is not None:
         return _open_with(backend_spec(backend), text, kwargs)
     attempts: list[_Attempt] = []
-    openers: tuple[Opener, ...] = (_try_mongo, _try_yaml, _try_files, _try_installed)
+    openers: tuple[Opener, ...] = (
+        _try_mongo,
+        _try_redis,
+        _try_yaml,
+        _try_files,
+        _try_installed,
+    )
     for opener in openers:
         catalog = opener(text, kwargs, attempts)
         if catalog is not _NOT_THIS_KIND:
@@ -120,7 +126,7 @@ def open_catalog(
     raise CatalogNotFound(
         f"No catalog found at {text!r}. Tried:\n{tried}\n"
         "Give a directory or glob of .jsonl or .msgpack run files, a mongodb://host/database "
-        "URI, an intake YAML file (file.yml or file.yml:entry), or the name of an installed "
+        "URI, a redis://host:port live buffer, an intake YAML file (file.yml or file.yml:entry), or the name of an installed "
         "catalog (`databroker catalogs` lists them)."
     )
 
@@ -184,6 +190,14 @@ def _try_mongo(text: str, kwargs: dict[str, Any], attempts: list[_Attempt]) -> A
         attempts.append(_Attempt("a MongoDB URI", "does not start with mongodb://"))
         return _NOT_THIS_KIND
     return _open_mongo(text, text, None, kwargs)
+
+
+def _try_redis(text: str, kwargs: dict[str, Any], attempts: list[_Attempt]) -> Any:
+    """A ``redis://`` URI: the live buffer (``durable=`` names its durable catalog)."""
+    if not any(spec.name == "redis" for spec in backends_for(text)):
+        attempts.append(_Attempt("a Redis live buffer", "does not start with redis://"))
+        return _NOT_THIS_KIND
+    return _open_with(backend_spec("redis"), text, kwargs)
 
 
 def _open_mongo(location: Any, shown: str, backend: str | None, kwargs: dict[str, Any]) -> Any:
