@@ -126,8 +126,9 @@ def open_catalog(
     raise CatalogNotFound(
         f"No catalog found at {text!r}. Tried:\n{tried}\n"
         "Give a directory or glob of .jsonl or .msgpack run files, a mongodb://host/database "
-        "URI, a redis://host:port live buffer, an intake YAML file (file.yml or file.yml:entry), or the name of an installed "
-        "catalog (`databroker catalogs` lists them)."
+        "URI, a redis://host:port live buffer, an intake YAML file (file.yml or "
+        "file.yml:entry), or the name of an installed catalog (`databroker catalogs` lists "
+        "them)."
     )
 
 
