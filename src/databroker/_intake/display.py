@@ -201,11 +201,11 @@ def summarize_stream(
     for descriptor in descriptors:
         for name, data_key in descriptor.get("data_keys", {}).items():
             fields.setdefault(name, FieldSummary.of(name, data_key))
-        events += view.event_count(descriptor["uid"])
         if any(is_stream_field(k) for k in descriptor.get("data_keys", {}).values()):
             for datum in view.stream_datum(descriptor["uid"]):
                 seq_nums = datum.get("seq_nums") or {}
                 datum_rows += int(seq_nums.get("stop", 0)) - int(seq_nums.get("start", 0))
+    events = reader.recorded_event_count(stream_name)
     if include is not None:
         fields = {name: f for name, f in fields.items() if name in include}
     if exclude is not None:
