@@ -30,6 +30,7 @@ from .data import (
     singles_run,
     wide_run,
 )
+from .notebook import notebook
 from .report import Row, Sample, Target
 from .timing import check, freeze, measure, peak_memory, time_import
 
@@ -706,5 +707,6 @@ WORKLOADS: dict[str, Callable[[Context], Iterator[Row]]] = {
     "many": many,
     "images": images,
     "singles": singles,
+    "notebook": notebook,
     "write": write,
 }
