@@ -23,6 +23,7 @@ EXPECTED = {
     "images read()",
     "images one frame (to_dask()['img'][5])",
     "write wide",
+    "first catalog + read(), fresh interpreter (10 events)",
 }
 
 
@@ -34,7 +35,7 @@ def test_small_scale_runs_and_every_result_check_passes(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
