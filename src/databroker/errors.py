@@ -23,11 +23,16 @@ DatabrokerError (Exception)
 ├── storage: where runs are kept (files, databases)
 │   ├── CatalogPathNotFound (FileNotFoundError)
 │   ├── CorruptFileError (ValueError)
+│   │   └── MalformedRecord (and InvalidDocument)
+│   ├── RunFileUnavailable (OSError)
+│   │   ├── RunFileNotFound (FileNotFoundError)
+│   │   └── RunFilePermissionError (PermissionError)
 │   └── ServerUnreachable (ConnectionError)
 │
 ├── documents: what was stored, or is being written
 │   ├── NotMutable (TypeError)
 │   ├── InvalidDocument (ValueError)
+│   │   └── UnencodableValue (TypeError)
 │   ├── DuplicateUniqueID (ValueError)
 │   ├── BrokenReference (KeyError)
 │   ├── InvalidEventData (ValueError)
@@ -61,6 +66,15 @@ DatabrokerError (Exception)
 │   ├── IndexNoMoreThere (IndexError)
 │   └── EndOfStream (EOFError)
 │
+├── transfer: bundles, merges and pruning (runs that travel)
+│   ├── TransferError (RuntimeError)
+│   │   ├── ChecksumMismatch (ValueError)
+│   │   ├── BundleFileMissing (FileNotFoundError)
+│   │   └── TargetNotWritable (PermissionError)
+│   ├── BundleFormatError (ValueError)
+│   ├── RunConflict (ValueError)
+│   └── PruneRefused (ValueError)
+│
 └── capabilities: what a backend or a function does not do
     ├── NotSupported (NotImplementedError)
     │   └── WriteNotSupported
@@ -88,8 +102,11 @@ __all__ = [
     "AmbiguousTimeError",
     "AmbiguousUidPrefix",
     "BrokenReference",
+    "BundleFileMissing",
+    "BundleFormatError",
     "CatalogNotFound",
     "CatalogPathNotFound",
+    "ChecksumMismatch",
     "ConfigError",
     "ConfigNotFound",
     "CorruptFileError",
@@ -114,12 +131,18 @@ __all__ = [
     "InvalidQuery",
     "InvalidTimeError",
     "LiveBufferWarning",
+    "MalformedRecord",
     "MissingEventData",
     "NoRunAvailable",
     "NonExistentTimeError",
     "NotMutable",
     "NotSupported",
     "PathMatchWarning",
+    "PruneRefused",
+    "RunConflict",
+    "RunFileNotFound",
+    "RunFilePermissionError",
+    "RunFileUnavailable",
     "RunIndexError",
     "RunNotFound",
     "RunWaitTimeout",
@@ -128,7 +151,10 @@ __all__ = [
     "ShapeMismatchWarning",
     "SkippedFileWarning",
     "StreamNotFound",
+    "TargetNotWritable",
+    "TransferError",
     "TruncatedFileWarning",
+    "UnencodableValue",
     "UnknownFieldWarning",
     "UnknownHandlerSpec",
     "UnsupportedQuery",
@@ -200,6 +226,11 @@ class InvalidDocument(DatabrokerError, ValueError):
     """A document handed to a writer lacks a field it needs or has an unknown name."""
 
 
+class UnencodableValue(InvalidDocument, TypeError):
+    """A document handed to a file writer holds a value its format cannot encode (an object
+    of no JSON/msgpack type, an integer beyond 64 bits for msgpack); the message names the key."""
+
+
 class DuplicateUniqueID(DatabrokerError, ValueError):
     """A uid is reused with different content."""
 
@@ -230,6 +261,24 @@ class CorruptFileError(DatabrokerError, ValueError):
         self.path = path
         self.line = line
         self.offset = offset
+
+
+class MalformedRecord(CorruptFileError, InvalidDocument):
+    """A record of a run file decodes, but is not a valid document (a field missing or of the
+    wrong type); ``path``, ``line`` (JSONL) and ``offset`` say where."""
+
+
+class RunFileUnavailable(DatabrokerError, OSError):
+    """A listed run's file cannot be read any more: replaced by a directory, a FIFO or a
+    symlink loop, or another OS error (the message names the file)."""
+
+
+class RunFileNotFound(RunFileUnavailable, FileNotFoundError):
+    """A listed run's file was removed before the run was read."""
+
+
+class RunFilePermissionError(RunFileUnavailable, PermissionError):
+    """A run's file may not be read by this user."""
 
 
 class BrokenReference(_KeyErrorMessage):
@@ -325,6 +374,35 @@ class NonExistentTimeError(InvalidTimeError, _pytz_exception("NonExistentTimeErr
 
 class AmbiguousTimeError(InvalidTimeError, _pytz_exception("AmbiguousTimeError")):  # type: ignore[misc]
     """A wall-clock time that the daylight-saving change repeats."""
+
+
+class TransferError(DatabrokerError, RuntimeError):
+    """Copying runs or their files into a bundle or a catalog failed; the target is unchanged."""
+
+
+class ChecksumMismatch(TransferError, ValueError):
+    """A file's size or sha256 differs from what the bundle's manifest records."""
+
+
+class BundleFileMissing(TransferError, FileNotFoundError):
+    """A file the bundle's manifest lists is not in the bundle."""
+
+
+class TargetNotWritable(TransferError, PermissionError):
+    """The catalog or directory runs would be written into is read-only."""
+
+
+class BundleFormatError(DatabrokerError, ValueError):
+    """A bundle is not readable: no manifest, an unknown format version, a cut-short zip,
+    or a path that would leave the target (absolute or with ``..``)."""
+
+
+class RunConflict(DatabrokerError, ValueError):
+    """A run with the same uid but different content already exists in the target."""
+
+
+class PruneRefused(DatabrokerError, ValueError):
+    """Other runs derive from a run asked to be pruned (pass ``force=True`` to prune anyway)."""
 
 
 class DatabrokerWarning(UserWarning):

@@ -26,11 +26,13 @@ from ._query.keys import (
     ScanIDRange,
 )
 from ._query.objects import And, Or, Query, TextQuery, TimeRange
+from ._query.provenance import DerivedFrom
 
 __all__ = [
     "And",
     "Comparison",
     "Contains",
+    "DerivedFrom",
     "Eq",
     "FullText",
     "In",

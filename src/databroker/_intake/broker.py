@@ -101,6 +101,7 @@ class Broker(display.RichDisplay, Catalog):
         )
         self._catalog_entry = entry
         self._v1: Any = None
+        self._run_arrivals: Any = None
         kwargs.pop("CATALOG_DIR", None)
         kwargs.setdefault("ttl", store.ttl)
         self._entries_map = RunEntries(
@@ -232,6 +233,46 @@ class Broker(display.RichDisplay, Catalog):
             return self[item]
         except (KeyError, ValueError, IndexError) as error:
             raise AttributeError(item) from error
+
+    # -- live data: waiting for runs --------------------------------------------------------
+
+    def _arrivals(self) -> Any:
+        if self._run_arrivals is None:
+            from .._runs.arrivals import RunArrivals
+
+            self._run_arrivals = RunArrivals(self._store, self._query, self._title())
+        return self._run_arrivals
+
+    def get_next_run(
+        self, since: str | None = None, *, block: bool = True, timeout: float | None = None
+    ) -> tuple[str, Any]:
+        """Return ``(token, run)``: the next run of this catalog to arrive after ``since``.
+
+        Parameters
+        ----------
+        since
+            None: the first run to arrive from now on. A token from an earlier call: the run
+            after the one that call returned. Passing each call's token to the next gives
+            every run once, none missed, however fast runs arrive and from however many
+            writers (runs of a search's results only: those matching its query).
+        block
+            Wait for a run to arrive; False returns one that has arrived or raises.
+        timeout
+            Seconds to wait at most (None: no limit).
+
+        Raises
+        ------
+        databroker.errors.NoRunAvailable
+            No run arrived in time (a ``TimeoutError`` and ``LookupError``).
+        databroker.errors.NotSupported
+            The catalog's storage cannot tell runs arriving (``supports_waiting`` false).
+        """
+        token, start = self._arrivals().next(since, block=block, timeout=timeout)
+        return token, self._entries_map.entry_for(start).get()
+
+    def get_last_run(self) -> Any:
+        """Return the newest run of this catalog (``NoRunAvailable`` when it has none)."""
+        return self._entries_map.entry_for(self._arrivals().last()).get()
 
     # -- search ---------------------------------------------------------------------------
 
@@ -373,6 +414,39 @@ class Broker(display.RichDisplay, Catalog):
 
     #: The 1.x spelling of :meth:`serializer`.
     _get_serializer = serializer
+
+    # -- runs that travel -----------------------------------------------------------------
+
+    def locate(self, uid: str, *others: Any) -> list[Any]:
+        """Which of this catalog and ``others`` (catalogs, job directories, bundles) hold the
+        run ``uid``, and where its files are there (``databroker._transfer.merge.Location``)."""
+        from .._transfer.merge import locate
+
+        return locate(uid, [self, *others])
+
+    def merge(self, sources: Any, *, dry_run: bool = False, **options: Any) -> Any:
+        """Write the runs of job catalogs or bundles that this catalog lacks (idempotent;
+        a run with the same uid and other content raises ``RunConflict``).
+
+        ``sources`` is a catalog, a directory, a bundle, or a list of them; options
+        ``external_root``, ``skip_existing``, ``progress`` (see ``databroker.unpack``).
+        Returns a ``TransferReport``.
+        """
+        from .._transfer.merge import merge
+
+        report = merge(self, sources, dry_run=dry_run, **options)
+        self.force_reload()
+        return report
+
+    def prune(
+        self, uids: Any, *, unstore: bool = False, dry_run: bool = True, force: bool = False
+    ) -> Any:
+        """Remove runs (a dry run by default); ``unstore`` also deletes their external files
+        no other run uses; runs others derive from need ``force``. Returns a
+        ``TransferReport``."""
+        from .._transfer.merge import prune
+
+        return prune(self, uids, unstore=unstore, dry_run=dry_run, force=force)
 
     def stats(self) -> Any:
         """Storage statistics (MongoDB catalogs only)."""

@@ -137,6 +137,35 @@ class BlueskyRun(display.RichDisplay, Catalog):
         """Every descriptor of the run, of all streams, ordered by time."""
         return self._view.descriptors()
 
+    # -- live state -----------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """``'running'`` until the run has a stop document, then the stop's ``exit_status``
+        (``'success'``, ``'abort'``, ``'fail'``)."""
+        return self.reader.state()
+
+    def wait(self, timeout: float | None = None) -> str:
+        """Block until the run ends (its stop document is written); return :attr:`state`.
+
+        Parameters
+        ----------
+        timeout
+            Seconds to wait at most; None waits as long as it takes.
+
+        Raises
+        ------
+        databroker.errors.RunWaitTimeout
+            When the run is still running after ``timeout`` seconds (a ``TimeoutError``).
+        """
+        return self.reader.wait(timeout)
+
+    @property
+    def last_update(self) -> float | None:
+        """Epoch seconds of the newest document of the run: while it runs, how long ago its
+        writer last wrote (a writer that died leaves the run ``'running'``)."""
+        return self.reader.last_update()
+
     # -- streams --------------------------------------------------------------------------
 
     @property
@@ -265,6 +294,42 @@ class BlueskyRun(display.RichDisplay, Catalog):
         if print_report:
             print(format_reports(reports))
         return reports
+
+    # -- runs that travel -----------------------------------------------------------------
+
+    def file_records(self, checksum: bool = False) -> list[Any]:
+        """One ``FileRecord`` per file of every Resource and StreamResource: resolved path
+        after root_map, size, existence, and (with ``checksum``) sha256."""
+        from .._transfer.records import file_records
+
+        return file_records(self.reader, checksum=checksum)
+
+    @property
+    def provenance(self) -> dict[str, Any] | None:
+        """The start document's ``provenance`` (None for a run not derived from others)."""
+        from .._transfer.provenance import provenance_of
+
+        return provenance_of(self.start)
+
+    def _catalog(self, catalog: Any) -> Any:
+        if catalog is None and self._run_entry is not None:
+            catalog = self._run_entry.catalog
+        if catalog is None:
+            raise InvalidArgument(f"Run {self.uid!r} is not from a catalog; pass catalog=.")
+        return catalog
+
+    def derived(self, catalog: Any = None) -> Any:
+        """The runs (a search result) of ``catalog`` (default: this run's) derived from it."""
+        from .._query.provenance import DerivedFrom
+
+        return self._catalog(catalog).search(DerivedFrom(self.uid))
+
+    def inputs(self, catalog: Any = None) -> list[Any]:
+        """Open this run's provenance inputs from ``catalog`` (default: this run's)."""
+        from .._transfer.provenance import input_uids
+
+        found = self._catalog(catalog)
+        return [found[uid] for uid in input_uids(self.start)]
 
     # -- intake plumbing ------------------------------------------------------------------
 

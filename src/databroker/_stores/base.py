@@ -140,6 +140,8 @@ class CatalogStore(ABC):
     supports_stats: bool = False
     #: Readers may block until new runs or documents arrive (live data).
     supports_waiting: bool = False
+    #: :meth:`delete_run` removes a run's documents from storage.
+    supports_deletes: bool = False
 
     def refresh(self, force: bool = False) -> None:
         """Pick up runs added or removed since the last look (no-op for live databases).
@@ -204,6 +206,13 @@ class CatalogStore(ABC):
         from ..errors import WriteNotSupported
 
         raise WriteNotSupported(f"The {self.backend_name} catalog has no writer.")
+
+    def delete_run(self, uid: str) -> None:
+        """Remove every document of run ``uid`` (when :attr:`supports_deletes`).
+
+        External files are left alone; ``RunNotFound`` if the store holds no such run.
+        """
+        raise self.not_supported("delete_run()", "needs a store with supports_deletes")
 
     def stats(self) -> Mapping[str, Any]:
         """Return storage statistics (when :attr:`supports_stats`)."""

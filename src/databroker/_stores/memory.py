@@ -6,8 +6,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ..errors import RunNotFound
+from ..errors import InvalidDocument, RunNotFound
+from .arrival_log import ArrivalLog
 from .base import Doc, RunStore, Serializer
+from .document_checks import start_problem
 from .indexed import InProcessCatalogStore
 from .run_documents import RunDocuments
 
@@ -26,7 +28,7 @@ def run_from_documents(
     first = next(iterator, None)
     if first is None or first[0] != "start":
         found = "nothing" if first is None else repr(first[0])
-        raise ValueError(f"The first document of a run must be 'start', not {found}.")
+        raise InvalidDocument(f"The first document of a run must be 'start', not {found}.")
     run.add(*first)
     run.extend(iterator)
     return run
@@ -41,6 +43,9 @@ class MemoryCatalogStore(InProcessCatalogStore):
 
     backend_name = "memory"
     supports_writes = True
+    #: Runs written or upserted in this process wake :meth:`wait_for_arrivals` at once.
+    supports_waiting = True
+    supports_deletes = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -48,6 +53,7 @@ class MemoryCatalogStore(InProcessCatalogStore):
         self._stops: dict[str, Doc | None] = {}
         self._written: dict[str, RunDocuments] = {}
         self._opened: OrderedDict[str, RunDocuments] = OrderedDict()
+        self._arrival_log = ArrivalLog(self.backend_name)
 
     def upsert(
         self,
@@ -57,7 +63,16 @@ class MemoryCatalogStore(InProcessCatalogStore):
         gen_args: Sequence[Any] = (),
         gen_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
-        """Add or replace the run ``start['uid']`` whose documents ``gen_func`` produces."""
+        """Add or replace the run ``start['uid']`` whose documents ``gen_func`` produces.
+
+        Raises
+        ------
+        InvalidDocument
+            ``start`` has no uid (a non-empty string) or no finite number as ``time``.
+        """
+        problem = start_problem(start)
+        if problem is not None:
+            raise InvalidDocument(f"The start document given to upsert is malformed: {problem}.")
         uid = start["uid"]
         kwargs = dict(gen_kwargs or {})
         self._sources[uid] = lambda: gen_func(*gen_args, **kwargs)
@@ -65,6 +80,7 @@ class MemoryCatalogStore(InProcessCatalogStore):
         self._written.pop(uid, None)
         self._opened.pop(uid, None)
         self._set_start(uid, start)
+        self._arrival_log.note([uid])
 
     def open_run(self, uid: str) -> RunStore:
         if uid in self._written:
@@ -82,6 +98,13 @@ class MemoryCatalogStore(InProcessCatalogStore):
             self._opened.popitem(last=False)
         return run
 
+    def delete_run(self, uid: str) -> None:
+        if uid not in self._starts:
+            raise RunNotFound(f"No run with uid {uid!r} in this in-memory catalog.")
+        for runs in (self._sources, self._stops, self._written, self._opened):
+            runs.pop(uid, None)
+        self._drop_start(uid)
+
     def stops(self, uids: Sequence[str]) -> dict[str, Doc | None]:
         result: dict[str, Doc | None] = {}
         for uid in uids:
@@ -90,6 +113,12 @@ class MemoryCatalogStore(InProcessCatalogStore):
             else:
                 result[uid] = self._stops.get(uid)
         return result
+
+    def arrivals(self, since: str | None) -> tuple[str, list[str]]:
+        return self._arrival_log.since(since)
+
+    def wait_for_arrivals(self, since: str | None, timeout: float | None) -> tuple[str, list[str]]:
+        return self._arrival_log.wait(since, timeout)
 
     def serializer(self) -> Serializer:
         from .._documents.routing import DocumentRouter
@@ -104,6 +133,7 @@ class MemoryCatalogStore(InProcessCatalogStore):
                     self._opened.pop(uid, None)
                     run.add(name, doc)
                     self._set_start(uid, doc)
+                    self._arrival_log.note([uid])
                 else:
                     self._written[uid].add(name, doc)
 

@@ -17,15 +17,19 @@ from ...errors import (
     CatalogPathNotFound,
     CorruptFileError,
     DuplicateRunWarning,
+    RunFileNotFound,
+    RunFileUnavailable,
     RunNotFound,
     SkippedFileWarning,
     WriteNotSupported,
 )
 from ..base import Doc, Serializer
+from ..document_checks import start_problem
 from ..indexed import InProcessCatalogStore
+from .arrivals import FileArrivals
 from .listing import GLOB_CHARACTERS, FileListing, Signature, signature_of
-from .run import FileRun, IterDocuments, RunFileReader, ScanOutline
-from .source import FileSource
+from .run import FileRun, IterDocuments, Locate, RunFileReader, ScanOutline
+from .source import FileSource, open_run_file
 
 __all__ = ["JSONL", "MSGPACK", "FileCatalogStore", "FileFormat"]
 
@@ -46,11 +50,12 @@ class FileFormat:
     iter_documents: IterDocuments
     writer: Callable[[str], Serializer]
     scan_outline: ScanOutline | None = None
+    locate: Locate | None = None
 
     @property
     def reader(self) -> RunFileReader:
         """The readers a :class:`FileRun` uses."""
-        return RunFileReader(self.iter_documents, self.scan_outline, self.read_stop)
+        return RunFileReader(self.iter_documents, self.scan_outline, self.read_stop, self.locate)
 
 
 def _jsonl_format() -> FileFormat:
@@ -69,6 +74,7 @@ def _jsonl_format() -> FileFormat:
         jsonl_format.iter_documents,
         JSONLWriter,
         jsonl_format.scan_outline,
+        jsonl_format.locate,
     )
 
 
@@ -85,6 +91,7 @@ def _msgpack_format() -> FileFormat:
         msgpack_format.iter_documents,
         MsgpackWriter,
         msgpack_format.scan_outline,
+        msgpack_format.locate,
     )
 
 
@@ -112,6 +119,16 @@ class _ScannedFile:
         return self.stop is None
 
 
+#: The signature of a file that could not be opened: never equal to one seen, so the next
+#: scan tries again (permissions change without changing size or mtime).
+_RETRY: Signature = (-1, -1)
+
+
+def _skip(path: str, reason: str) -> None:
+    # One bad file never hides the other runs: it is passed over, with a word.
+    warnings.warn(f"Skipping {path}: {reason}.", SkippedFileWarning, stacklevel=5)
+
+
 def _glob_directory(pattern: str) -> str:
     """Return the leading part of ``pattern`` that has no glob characters, as a directory."""
     parts = Path(pattern).parts
@@ -125,7 +142,7 @@ def _glob_directory(pattern: str) -> str:
     return str(Path(*fixed)) if fixed else "."
 
 
-class FileCatalogStore(InProcessCatalogStore):
+class FileCatalogStore(FileArrivals, InProcessCatalogStore):
     """Runs stored one per file in files matching glob patterns.
 
     Parameters
@@ -139,6 +156,7 @@ class FileCatalogStore(InProcessCatalogStore):
     """
 
     supports_writes = True
+    supports_deletes = True
 
     #: Catalogs are shared by threads (a notebook's dask scheduler, a web server): listing,
     #: rescanning and the cache of open runs change under this lock.
@@ -194,7 +212,7 @@ class FileCatalogStore(InProcessCatalogStore):
                 continue
             try:
                 current[path] = signature_of(os.stat(path))
-            except FileNotFoundError:
+            except OSError:  # vanished, or became a symlink loop, ...: list anew
                 return None
         return current
 
@@ -210,42 +228,41 @@ class FileCatalogStore(InProcessCatalogStore):
             known = self._files.get(path)
             if known is not None and known.signature == signature:
                 continue
-            self._files[path] = self._read_head(path, signature)
-            changed = True
+            scanned = self._files[path] = self._read_head(path, signature)
+            # A file that still holds no run (being created, unreadable) changes no index.
+            changed = changed or known is None or known.start is not None or bool(scanned.start)
         if changed:
             self._reindex()
 
     def _read_head(self, path: str, signature: Signature) -> _ScannedFile:
         """Read the start (and, cheaply, the stop) of one file, opening it once."""
         try:
-            with open(path, "rb") as file:
+            with open_run_file(path) as file:
                 head = file.read(_WHOLE_FILE_BYTES)
                 if len(head) < _WHOLE_FILE_BYTES:  # the whole file: parse it from memory
                     return self._read_head_of(_NamedBytes(head, path), path, signature)
                 return self._read_head_of(file, path, signature)
-        except FileNotFoundError:  # removed since it was listed
+        except RunFileNotFound:  # removed since it was listed
             return _ScannedFile(signature, None, None)
+        except (RunFileUnavailable, OSError) as error:  # unreadable, a FIFO now, ...
+            _skip(path, str(error))
+            return _ScannedFile(_RETRY, None, None)
 
     def _read_head_of(self, file: BinaryIO, path: str, signature: Signature) -> _ScannedFile:
         try:
             first = self.format.read_first(file)
         except CorruptFileError as error:
-            warnings.warn(
-                f"Skipping {path}: its first document does not decode ({error}).",
-                SkippedFileWarning,
-                stacklevel=4,
-            )
+            _skip(path, f"its first document does not decode ({error})")
             return _ScannedFile(signature, None, None)
         if first is None:  # empty: a file being created
             return _ScannedFile(signature, None, None)
         name, doc = first
-        if name != "start" or not isinstance(doc.get("uid"), str):
-            warnings.warn(
-                f"Skipping {path}: its first document is {name!r}, not a start document "
-                "with a uid.",
-                SkippedFileWarning,
-                stacklevel=4,
-            )
+        if name != "start":
+            _skip(path, f"its first document is {name!r}, not a start document")
+            return _ScannedFile(signature, None, None)
+        problem = start_problem(doc)
+        if problem is not None:  # listing sorts by time and indexes by uid: both must be sound
+            _skip(path, f"its start document is malformed: {problem}")
             return _ScannedFile(signature, None, None)
         return _ScannedFile(signature, doc, self.format.read_stop(file))
 
@@ -268,6 +285,7 @@ class FileCatalogStore(InProcessCatalogStore):
                 continue
             uid_paths[uid] = path
             starts[uid] = start
+        self._note_arrivals(starts)  # live data: runs not seen before arrived
         for uid in list(self._runs):
             if uid_paths.get(uid) != self._uid_paths.get(uid):
                 del self._runs[uid]
@@ -291,6 +309,7 @@ class FileCatalogStore(InProcessCatalogStore):
                 return run
             path = self.path_of(uid)
             run = FileRun(path, self._starts[uid], self.format.reader)
+            run.poll_interval = self.poll_interval
             self._runs[uid] = run
             while len(self._runs) > _MAX_OPEN_RUNS:
                 self._runs.popitem(last=False)
@@ -302,6 +321,14 @@ class FileCatalogStore(InProcessCatalogStore):
             scanned = self._files.get(self._uid_paths.get(uid, ""))
             result[uid] = scanned.stop if scanned is not None else None
         return result
+
+    def delete_run(self, uid: str) -> None:
+        """Remove the file holding run ``uid``."""
+        with self._lock:
+            path = self.path_of(uid)
+            os.remove(path)
+            self._runs.pop(uid, None)
+            self.refresh(force=True)
 
     # -- writing --------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from ...errors import NotSupported, RunNotFound
 from ..base import CatalogStore, Doc, Query, RunStore, Serializer
+from .arrivals import MongoArrivals
 from .common import (
     BATCH,
     check_layout,
@@ -64,6 +65,11 @@ class EmbeddedCatalogStore(CatalogStore):
     native_queries = True
     supports_indexes = True
     supports_stats = True
+    #: Runs arriving are polled by insertion order (see ``arrivals.py``).
+    supports_waiting = True
+    #: Seconds between two looks at the server while waiting for runs or documents.
+    poll_interval = 0.2
+    supports_deletes = True
 
     def __init__(self, datastore_db: Any) -> None:
         self._connection = open_database(datastore_db, "datastore_db")
@@ -197,6 +203,29 @@ class EmbeddedCatalogStore(CatalogStore):
                     result[header["run_id"]] = stops[0]
         return result
 
+    def delete_run(self, uid: str) -> None:
+        """Remove the run's header and the event, datum and stream datum pages it owns."""
+        self.start_of(uid)  # RunNotFound if absent
+        header = self.database.header.find_one({"run_id": uid}) or {}
+        descriptors = [d["uid"] for d in header.get("descriptors") or []]
+        resources = [r["uid"] for r in header.get("resources") or []]
+        self.database.event.delete_many({"descriptor": {"$in": descriptors}})
+        self.database.datum.delete_many({"resource": {"$in": resources}})
+        self.database.stream_datum.delete_many({"descriptor": {"$in": descriptors}})
+        self.database.header.delete_many({"run_id": uid})
+        self.refresh(force=True)
+
+    # -- live data ----------------------------------------------------------------------------
+
+    def _arrivals(self) -> MongoArrivals:
+        return MongoArrivals(self.database.header, _header_uid, _LISTABLE, {"start.uid": True})
+
+    def arrivals(self, since: str | None) -> tuple[str, list[str]]:
+        return self._arrivals().arrivals(since)
+
+    def wait_for_arrivals(self, since: str | None, timeout: float | None) -> tuple[str, list[str]]:
+        return self._arrivals().wait(since, timeout, self.poll_interval)
+
     def serializer(self) -> Serializer:
         from .embedded_writer import EmbeddedWriter
 
@@ -221,3 +250,10 @@ class EmbeddedCatalogStore(CatalogStore):
 
     def close(self) -> None:
         self._connection.close()
+
+
+def _header_uid(header: Mapping[str, Any]) -> str | None:
+    """The start uid of a stored ``header`` (None when it holds no start with one)."""
+    starts = header.get("start") or []
+    uid = starts[0].get("uid") if starts and isinstance(starts[0], Mapping) else None
+    return uid if isinstance(uid, str) else None

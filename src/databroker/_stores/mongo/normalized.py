@@ -18,6 +18,7 @@ from typing import Any
 
 from ...errors import NotSupported, RunNotFound
 from ..base import CatalogStore, Doc, Query, RunStore, Serializer
+from .arrivals import MongoArrivals
 from .common import (
     BATCH,
     check_layout,
@@ -70,6 +71,11 @@ class NormalizedCatalogStore(CatalogStore):
     native_queries = True
     supports_indexes = True
     supports_stats = True
+    #: Runs arriving are polled by insertion order (see ``arrivals.py``).
+    supports_waiting = True
+    #: Seconds between two looks at the server while waiting for runs or documents.
+    poll_interval = 0.2
+    supports_deletes = True
 
     def __init__(
         self,
@@ -235,6 +241,35 @@ class NormalizedCatalogStore(CatalogStore):
                     result[doc["run_start"]] = without_id(doc)
         return result
 
+    def delete_run(self, uid: str) -> None:
+        """Remove the run's start, stop, descriptors, events and its own (stream) resources,
+        datum and stream datum."""
+        self.start_of(uid)  # RunNotFound if absent
+        meta, assets = self.metadatastore, self.assets
+        descriptors = [d["uid"] for d in meta.event_descriptor.find({"run_start": uid})]
+        resources = [r["uid"] for r in assets.resource.find({"run_start": uid})]
+        assets.datum.delete_many({"resource": {"$in": resources}})
+        assets.resource.delete_many({"uid": {"$in": resources}})
+        assets.stream_datum.delete_many({"descriptor": {"$in": descriptors}})
+        assets.stream_resource.delete_many({"run_start": uid})
+        meta.event.delete_many({"descriptor": {"$in": descriptors}})
+        meta.event_descriptor.delete_many({"run_start": uid})
+        meta.run_stop.delete_many({"run_start": uid})
+        meta.run_start.delete_many({"uid": uid})
+        self.refresh(force=True)
+
+    # -- live data ----------------------------------------------------------------------------
+
+    def _arrivals(self) -> MongoArrivals:
+        collection = self.metadatastore.run_start
+        return MongoArrivals(collection, _start_uid, {"uid": HAS_UID}, {"uid": True})
+
+    def arrivals(self, since: str | None) -> tuple[str, list[str]]:
+        return self._arrivals().arrivals(since)
+
+    def wait_for_arrivals(self, since: str | None, timeout: float | None) -> tuple[str, list[str]]:
+        return self._arrivals().wait(since, timeout, self.poll_interval)
+
     def serializer(self) -> Serializer:
         from .normalized_writer import NormalizedWriter
 
@@ -263,3 +298,9 @@ class NormalizedCatalogStore(CatalogStore):
     def close(self) -> None:
         for connection in self._connections:
             connection.close()
+
+
+def _start_uid(doc: Mapping[str, Any]) -> str | None:
+    """The uid of a stored ``run_start`` document (None when it has no string uid)."""
+    uid = doc.get("uid")
+    return uid if isinstance(uid, str) else None

@@ -1,0 +1,282 @@
+"""``pack``: runs, their documents and their external files into a verified bundle."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import socket
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+from .._documents.classes import unpack_event_page
+from .._fill.paths import resolve_root, stream_resource_location
+from ..errors import InvalidArgument, TransferError
+from .copy_files import relocate, stored_root
+from .export import plain_documents
+from .manifest import BUNDLE_ROOT, FORMAT, FORMAT_VERSION, MANIFEST, dumps_manifest
+from .records import sha256_of
+from .report import TransferReport, copy_and_hash, maybe_progress
+from .sources import iter_readers
+
+__all__ = ["EXTERNAL_MODES", "pack"]
+
+EXTERNAL_MODES = ("copy", "manifest", "fill", "skip")
+_DRIVERS = {"msgpack": "bluesky-msgpack-catalog", "jsonl": "bluesky-jsonl-catalog"}
+Pairs = list[tuple[str, str]]
+
+
+def _bundle_uri(resource_uid: str, relative: str) -> str:
+    return "file://localhost" + quote(f"{BUNDLE_ROOT}/{resource_uid}/{relative}")
+
+
+def _reroot(name: str, doc: dict[str, Any], reader: Any, root_map: Any) -> Pairs:
+    """Point a (stream) resource at the bundle root; return ``(source, bundle path)``."""
+    uid = doc["uid"]
+    files = reader.file_list(doc)
+    bundle_dir = f"external/{uid}"
+    if name == "stream_resource" and doc.get("uri") is not None:
+        path = stream_resource_location(doc, root_map).path
+        parent = posixpath.dirname(path.rstrip("/")) or "/"
+        pairs = relocate(files, parent, bundle_dir, resource_uid=uid)
+        doc["uri"] = _bundle_uri(uid, posixpath.relpath(path, parent))
+        return pairs
+    local_root = resolve_root(stored_root(doc, stacklevel=3), root_map)
+    pairs = relocate(files, local_root, bundle_dir, resource_uid=uid)
+    doc["root"] = f"{BUNDLE_ROOT}/{uid}"
+    return pairs
+
+
+def _filled_documents(reader: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A run with its Resource-backed data inline: no resource or datum documents left."""
+    filled_keys: dict[str, set[str]] = {}
+    for name, doc in reader.documents(fill="yes"):
+        if name in ("resource", "datum", "datum_page"):
+            continue
+        if name == "event_page":
+            events: Any = unpack_event_page(doc)
+        elif name == "event":
+            events = [doc.to_dict()]
+        else:
+            plain = doc.to_dict() if hasattr(doc, "to_dict") else dict(doc)
+            if name == "descriptor":
+                keys = plain["data_keys"] = {k: dict(v) for k, v in plain["data_keys"].items()}
+                resource_backed = {
+                    k for k, v in keys.items() if v.get("external") and v["external"] != "STREAM:"
+                }
+                for key in resource_backed:
+                    keys[key].pop("external")
+                filled_keys[plain["uid"]] = resource_backed
+            yield name, plain
+            continue
+        for event in events:
+            event = dict(event)
+            event["filled"] = {
+                k: v
+                for k, v in dict(event.get("filled", {})).items()
+                if k not in filled_keys.get(event["descriptor"], ())
+            }
+            yield "event", event
+
+
+def _run_documents(
+    reader: Any, external: str, files: list[dict[str, Any]]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield one run's documents as they go into the bundle, noting its files in ``files``."""
+    if external == "fill":
+        yield from _filled_documents(reader)
+        return
+    root_map = reader.filler().root_map
+    for name, doc in plain_documents(reader):
+        if name in ("resource", "stream_resource") and external != "skip":
+            if external == "copy":
+                pairs = _reroot(name, doc, reader, root_map)
+            else:
+                pairs = [(path, None) for path in reader.file_list(doc)]  # type: ignore[misc]
+            files.extend(
+                {"run": reader.uid, "resource": doc["uid"], "source": s, "bundle_path": b}
+                for s, b in pairs
+            )
+        yield name, doc
+
+
+def _writer(directory: str, file_format: str) -> Any:
+    from .._stores.files.writers import JSONLWriter, MsgpackWriter
+
+    return (MsgpackWriter if file_format == "msgpack" else JSONLWriter)(directory)
+
+
+def _catalog_yaml(file_format: str) -> str:
+    return (
+        "# An intake catalog of this bundle: databroker.open_catalog('<bundle>/catalog.yml')\n"
+        "sources:\n"
+        "  bundle:\n"
+        f"    driver: {_DRIVERS[file_format]}\n"
+        "    args:\n"
+        f"      paths: ['{{{{ CATALOG_DIR }}}}/documents/*.{file_format}']\n"
+        f"      root_map: {{'{BUNDLE_ROOT}': external}}\n"
+    )
+
+
+def _check_arguments(dest: str, external: str, file_format: str) -> None:
+    if external not in EXTERNAL_MODES:
+        raise InvalidArgument(f"external must be one of {EXTERNAL_MODES}, not {external!r}.")
+    if file_format not in _DRIVERS:
+        raise InvalidArgument(f"format must be 'msgpack' or 'jsonl', not {file_format!r}.")
+    if os.path.exists(dest) and (not os.path.isdir(dest) or os.listdir(dest)):
+        raise TransferError(f"Cannot pack into {dest}: it exists. Choose a new path.")
+
+
+def pack(
+    runs: Any,
+    dest: str | os.PathLike[str],
+    *,
+    external: str = "copy",
+    format: str = "msgpack",
+    dry_run: bool = False,
+    progress: bool = True,
+    catalog: Any = None,
+) -> TransferReport:
+    """Write runs, their external files and a manifest into a bundle (directory or ``.zip``).
+
+    Parameters
+    ----------
+    runs
+        A catalog or search result, a run, or a list of runs or uids (uids need ``catalog``).
+    dest
+        A new directory, or a path ending in ``.zip``.
+    external
+        ``'copy'`` the files into the bundle (re-rooted), list them in the ``'manifest'``
+        only, ``'fill'`` their data into the documents, or ``'skip'`` them.
+    format
+        ``'msgpack'`` or ``'jsonl'`` documents, one file per run.
+    dry_run
+        Report what would be written, writing nothing.
+    progress
+        Show a progress bar (on a terminal only).
+    catalog
+        Where uids in ``runs`` are looked up.
+
+    Returns
+    -------
+    TransferReport
+        The runs and files packed (``destination`` of a file is its path in the bundle).
+
+    Raises
+    ------
+    TransferError
+        If ``dest`` exists, or writing fails (nothing is left at ``dest`` then).
+    """
+    dest = os.fspath(dest)
+    _check_arguments(dest, external, format)
+    readers = list(iter_readers(runs, catalog))
+    report = TransferReport("pack", dest, dry_run)
+    parent = os.path.dirname(os.path.abspath(dest))
+    stage = None if dry_run else tempfile.mkdtemp(prefix=".databroker-pack-", dir=parent)
+    try:
+        files: list[dict[str, Any]] = []
+        manifest_runs: list[dict[str, Any]] = []
+        writer = None if stage is None else _writer(os.path.join(stage, "documents"), format)
+        for reader in maybe_progress(readers, show=progress, total=len(readers), desc="runs"):
+            for name, doc in _run_documents(reader, external, files):
+                if writer is not None:
+                    writer(name, doc)
+            report.runs.append(reader.uid)
+            manifest_runs.append(
+                {"uid": reader.uid, "documents": f"documents/{reader.uid}.{format}"}
+            )
+        if writer is not None:
+            writer.close()
+        _copy_files(files, stage, progress)
+        report.files = [
+            {"source": f["source"], "destination": f["bundle_path"], "size": f.get("size")}
+            for f in files
+        ]
+        if stage is None:
+            return report
+        for run in manifest_runs:
+            path = os.path.join(stage, run["documents"])
+            run.update(size=os.path.getsize(path), sha256=sha256_of(path))
+        _write_text(
+            stage, MANIFEST, dumps_manifest(_manifest(manifest_runs, files, external, format))
+        )
+        _write_text(stage, "catalog.yml", _catalog_yaml(format).encode())
+        _commit(stage, dest)
+        stage = None
+        return report
+    finally:
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _copy_files(files: list[dict[str, Any]], stage: str | None, progress: bool) -> None:
+    """Copy (or, for the manifest, measure) every file; one copy per bundle path."""
+    done: dict[str, tuple[int, str]] = {}
+    for record in maybe_progress(files, show=progress, total=len(files), desc="files"):
+        source, target = record["source"], record["bundle_path"]
+        if not os.path.isfile(source):
+            raise TransferError(
+                f"The file {source} of resource {record['resource']!r} (run {record['run']!r}) "
+                "does not exist; fix the catalog's root_map or pack with external='skip'."
+            )
+        if stage is None:
+            record["size"] = os.path.getsize(source)
+            continue
+        if target is None:
+            record["size"], record["sha256"] = os.path.getsize(source), sha256_of(source)
+        elif target in done:
+            record["size"], record["sha256"] = done[target]
+        else:
+            done[target] = copy_and_hash(source, os.path.join(stage, target))
+            record["size"], record["sha256"] = done[target]
+
+
+def _manifest(
+    runs: list[dict[str, Any]], files: list[dict[str, Any]], external: str, file_format: str
+) -> dict[str, Any]:
+    from importlib.metadata import version
+
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created": {
+            "by": f"databroker {version('databroker')}",
+            "time": time.time(),
+            "host": socket.gethostname(),
+            "external": external,
+            "document_format": file_format,
+        },
+        "roots": {BUNDLE_ROOT: "external"} if external == "copy" else {},
+        "runs": runs,
+        "files": files,
+    }
+
+
+def _write_text(stage: str, name: str, data: bytes) -> None:
+    with open(os.path.join(stage, name), "wb") as file:
+        file.write(data)
+
+
+def _commit(stage: str, dest: str) -> None:
+    """Move the finished bundle into place: rename a directory, or zip it then rename."""
+    if not dest.endswith(".zip"):
+        if os.path.isdir(dest):
+            os.rmdir(dest)  # an empty directory given as the destination
+        os.replace(stage, dest)
+        return
+    partial = dest + ".partial"
+    try:
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for directory, _, names in os.walk(stage):
+                for name in sorted(names):
+                    path = os.path.join(directory, name)
+                    archive.write(path, os.path.relpath(path, stage).replace(os.sep, "/"))
+        os.replace(partial, dest)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    shutil.rmtree(stage, ignore_errors=True)
