@@ -12,7 +12,7 @@ import databroker.v2
 
 catalog = databroker.v2.temp()
 RE = RunEngine({}, call_returns_result=False)
-RE.subscribe(catalog._get_serializer())
+RE.subscribe(catalog.serializer())
 RE(scan([det], motor, -1, 1, 11), sample="silicon", operator="ada")
 RE(scan([det4], motor1, -1, 1, motor2, -2, 2, 5), sample="germanium", operator="ada")
 RE(count([direct_img], 3), sample="silicon", operator="grace")

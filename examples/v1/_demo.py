@@ -34,21 +34,14 @@ LAYOUTS = ("jsonl", "msgpack", "normalized", "embedded")
 def open_catalog(target: str, layout: str | None = None) -> Broker:
     """A Broker over a catalog directory or a MongoDB database (see the module docstring)."""
     if target.startswith(("mongodb://", "mongodb+srv://")):
-        if layout == "embedded":
-            from databroker._drivers.mongo_embedded import BlueskyMongoCatalog as Embedded
-
-            return Embedded(target).v1
-        from databroker._drivers.mongo_normalized import BlueskyMongoCatalog as Normalized
-
-        # Runs and their assets (resources, datum) share the one database.
-        return Normalized(target, target).v1
-    from databroker._drivers.jsonl import BlueskyJSONLCatalog
-    from databroker._drivers.msgpack import BlueskyMsgpackCatalog
-
+        # Named explicitly: an empty database has no layout to detect yet. In the normalized
+        # layout the runs and their assets (resources, datum) share the one database.
+        backend = "mongo-embedded" if layout == "embedded" else "mongo-normalized"
+        return databroker.open_catalog(target, backend=backend).v1
     path = Path(target)
-    if layout == "msgpack" or (layout is None and any(path.glob("*.msgpack"))):
-        return BlueskyMsgpackCatalog(str(path / "*.msgpack")).v1
-    return BlueskyJSONLCatalog(str(path / "*.jsonl")).v1
+    if layout is None:
+        layout = "msgpack" if any(path.glob("*.msgpack")) else "jsonl"
+    return databroker.open_catalog(path, backend=layout).v1
 
 
 def _image_detector() -> object:
