@@ -57,9 +57,12 @@ MAY_IMPORT: dict[str, set[str]] = {
     "_drivers": _BELOW_FACADES,
     "_config": _BELOW_FACADES | {"_drivers", "v1"},
     "v1": _BELOW_FACADES | {"_drivers", "_config"},
+    # The Tiled façade: over the composition root and the query layer, never intake (it
+    # opens a location through _config.open_catalog and keeps only the store and context).
+    "_tiled": _ENGINE | {"_runs", "_config"},
     **{door: _BACKSTAGE | DOORS for door in DOORS},
     # Tools at the top: they may use anything.
-    "cli": _BACKSTAGE | DOORS,
+    "cli": _BACKSTAGE | DOORS | {"_tiled"},
     "testing": _BACKSTAGE | DOORS | {"cli"},
     "__main__": _BACKSTAGE | DOORS | {"cli"},
 }

@@ -26,6 +26,7 @@ EXACT = {
         "job",
         "open_catalog",
         "pack",
+        "serve_in_thread",
         "temp",
         "temp_config",
         "unpack",

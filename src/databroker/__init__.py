@@ -21,6 +21,7 @@ _LAZY = {
     "list_configs": "databroker.utils",
     "lookup_config": "databroker.utils",
     "open_catalog": "databroker._config.open_catalog",
+    "serve_in_thread": "databroker._tiled.server",
     "pack": "databroker._transfer.pack",
     "unpack": "databroker._transfer.unpack",
     "job": "databroker._transfer.job",

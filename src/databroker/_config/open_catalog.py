@@ -112,6 +112,7 @@ def open_catalog(
         return _open_with(backend_spec(backend), text, kwargs)
     attempts: list[_Attempt] = []
     openers: tuple[Opener, ...] = (
+        _try_tiled,
         _try_mongo,
         _try_redis,
         _try_yaml,
@@ -191,6 +192,20 @@ def _try_mongo(text: str, kwargs: dict[str, Any], attempts: list[_Attempt]) -> A
         attempts.append(_Attempt("a MongoDB URI", "does not start with mongodb://"))
         return _NOT_THIS_KIND
     return _open_mongo(text, text, None, kwargs)
+
+
+def _try_tiled(text: str, kwargs: dict[str, Any], attempts: list[_Attempt]) -> Any:
+    """An ``http(s)://`` URI: a Tiled server's catalog, read with the stock Tiled client."""
+    if not text.startswith(("http://", "https://")):
+        attempts.append(_Attempt("a Tiled server", "does not start with http:// or https://"))
+        return _NOT_THIS_KIND
+    try:
+        from tiled.client import from_uri
+    except ImportError:
+        raise ConfigError(
+            f"Reading {text} needs the Tiled client: pip install 'databroker[server]'."
+        ) from None
+    return from_uri(text, **kwargs)
 
 
 def _try_redis(text: str, kwargs: dict[str, Any], attempts: list[_Attempt]) -> Any:

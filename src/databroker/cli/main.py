@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import catalogs, check_files, demo, doctor, ls, show
+from . import catalogs, check_files, demo, doctor, ls, serve, show
 from .arguments import common_options
 from .output import one_line
 
@@ -25,6 +25,7 @@ _COMMANDS = {
     "check-files": check_files,
     "doctor": doctor,
     "demo": demo,
+    "serve": serve,
 }
 
 

@@ -1,0 +1,202 @@
+"""Run and stream adapters in databroker 2's layout.
+
+A run (spec ``BlueskyRun``, version 1) has metadata ``start``, ``stop`` and ``summary`` and
+one child per stream; a stream (spec ``BlueskyEventStream``, version 1) has metadata
+``descriptors`` and ``stream_name`` and the children ``data``, ``timestamps``, ``config`` and
+``config_timestamps``. A run is opened (through the composition root, ``ReadContext``) only
+when its streams are asked for; a stream's ``data`` arrays are dask-backed, so a block reads
+only the events (and the external files) of that block.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from tiled.adapters.container import ContainerAdapter
+from tiled.adapters.mapping import MapAdapter
+from tiled.adapters.xarray import DatasetAdapter
+from tiled.iterviews import ItemsView, KeysView, ValuesView
+from tiled.structures.container import ContainerStructure
+from tiled.structures.core import Spec, StructureFamily
+from tiled.utils import OneShotCachedMap
+
+from .._runs.context import ReadContext
+from .._runs.reader import RunReader
+from .._stores.base import CatalogStore, Doc
+
+__all__ = ["RUN_SPEC", "STREAM_SPEC", "RunAdapter", "plain", "stream_adapter", "summary"]
+
+RUN_SPEC = Spec("BlueskyRun", version="1")
+STREAM_SPEC = Spec("BlueskyEventStream", version="1")
+
+
+def plain(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Return a document as plain, mutable dicts and lists (None stays None)."""
+    if doc is None:
+        return None
+    to_dict = getattr(doc, "to_dict", None)
+    if to_dict is not None:
+        return to_dict()
+    return {key: _plain(value) for key, value in doc.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def summary(start: Mapping[str, Any], stop: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``summary`` metadata of a run, from its start and stop documents alone."""
+    time = start.get("time")
+    stamp = (
+        datetime.datetime.fromtimestamp(time, datetime.UTC).isoformat()
+        if isinstance(time, int | float)
+        else None
+    )
+    stop_time = stop.get("time") if stop else None
+    duration = (
+        stop_time - time
+        if isinstance(time, int | float) and isinstance(stop_time, int | float)
+        else None
+    )
+    return {
+        "uid": start.get("uid"),
+        "scan_id": start.get("scan_id"),
+        "plan_name": start.get("plan_name"),
+        "timestamp": time,
+        "datetime": stamp,
+        "duration": duration,
+        "stream_names": sorted((stop or {}).get("num_events") or {}),
+    }
+
+
+class RunAdapter(ContainerAdapter[MapAdapter]):
+    """One run: metadata from its start and stop documents, streams opened on first use."""
+
+    structure_family = StructureFamily.container
+
+    def __init__(
+        self,
+        store: CatalogStore,
+        context: ReadContext,
+        start: Doc,
+        stop: Doc | None,
+    ) -> None:
+        super().__init__(ContainerStructure(keys=[]), specs=[RUN_SPEC])
+        self.store = store
+        self.read_context = context
+        self.start_doc = plain(start) or {}
+        self.stop_doc = plain(stop)
+        self.must_revalidate = True
+        self.metadata_stale_at = None
+        self.entries_stale_at = None
+        self._reader: RunReader | None = None
+        self._streams: dict[str, MapAdapter] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def uid(self) -> str:
+        """The run's start uid."""
+        return str(self.start_doc["uid"])
+
+    @property
+    def reader(self) -> RunReader:
+        """The run opened for reading (on first use)."""
+        with self._lock:
+            if self._reader is None:
+                self._reader = self.read_context.open_run(self.store, self.uid)
+            return self._reader
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "start": self.start_doc,
+            "stop": self.stop_doc,
+            "summary": summary(self.start_doc, self.stop_doc),
+        }
+
+    def _names(self) -> list[str]:
+        return list(self.reader.stream_names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __getitem__(self, name: str) -> MapAdapter:
+        with self._lock:
+            stream = self._streams.get(name)
+        if stream is not None:
+            return stream
+        if name not in self._names():
+            raise KeyError(name)
+        stream = stream_adapter(self.reader, name)
+        with self._lock:
+            return self._streams.setdefault(name, stream)
+
+    def keys(self) -> KeysView:
+        return KeysView(lambda: len(self), self._keys_slice)
+
+    def values(self) -> ValuesView:
+        return ValuesView(lambda: len(self), self._items_slice)
+
+    def items(self) -> ItemsView:
+        return ItemsView(lambda: len(self), self._items_slice)
+
+    def _keys_slice(
+        self, start: int, stop: int, direction: int, page_size: int | None = None, **_: Any
+    ) -> list[str]:
+        names = self._names() if direction > 0 else self._names()[::-1]
+        return names[start:stop]
+
+    def _items_slice(
+        self, start: int, stop: int, direction: int, page_size: int | None = None, **_: Any
+    ) -> Iterator[tuple[str, MapAdapter]]:
+        for name in self._keys_slice(start, stop, direction):
+            yield name, self[name]
+
+    def documents(self, fill: bool = False) -> Iterator[tuple[str, Any]]:
+        """Yield ``(name, doc)`` of every document of the run, in ``documents()`` order."""
+        yield from self.reader.documents(fill="yes" if fill else "no")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.uid!r}>"
+
+
+def stream_adapter(reader: RunReader, name: str) -> MapAdapter:
+    """Return the ``BlueskyEventStream`` container of one stream (children built lazily)."""
+    descriptors = [plain(d) for d in reader.stream_descriptors(name)]
+    children = OneShotCachedMap(
+        {
+            "data": lambda: DatasetAdapter.from_dataset(reader.read_stream(name, lazy=True)),
+            "timestamps": lambda: DatasetAdapter.from_dataset(reader.read_timestamps(name)),
+            "config": lambda: _config(reader, name, timestamps=False),
+            "config_timestamps": lambda: _config(reader, name, timestamps=True),
+        }
+    )
+    return MapAdapter(
+        children,
+        metadata={"descriptors": descriptors, "stream_name": name},
+        specs=[STREAM_SPEC],
+    )
+
+
+def _config(reader: RunReader, name: str, *, timestamps: bool) -> MapAdapter:
+    """One dataset per object with configuration in the stream."""
+    objects = OneShotCachedMap(
+        {
+            obj: (
+                lambda obj=obj: DatasetAdapter.from_dataset(
+                    reader.read_config(name, obj, timestamps=timestamps)
+                )
+            )
+            for obj in reader.config_objects(name)
+        }
+    )
+    return MapAdapter(objects)
