@@ -96,9 +96,6 @@ class RunReader:
         """The descriptors of one stream, by time."""
         return self.view.stream_descriptors(stream_name)
 
-    # -- external data --------------------------------------------------------------------
-
-    def filler(self, coerce: str = "force_numpy") -> Any:
     def recorded_event_count(self, stream_name: str) -> int:
         """The number of events of one stream, cheaply: the stop's ``num_events`` once the run
         has ended and names the stream (no event is read), else counted in storage."""
@@ -108,47 +105,9 @@ class RunReader:
             return int(counts[stream_name])
         return sum(self.view.event_count(d["uid"]) for d in self.stream_descriptors(stream_name))
 
-    # -- live state -------------------------------------------------------------------------
+    # -- external data --------------------------------------------------------------------
 
-    def state(self) -> str:
-        """``'running'`` until the run has a stop document, then its ``exit_status``."""
-        return self.live.state()
-
-    def wait(self, timeout: float | None = None) -> str:
-        """Block until the run ends and return its state (``RunWaitTimeout`` on timeout)."""
-        return self.live.wait(timeout)
-
-    def last_update(self) -> float | None:
-        """Epoch seconds of the newest document of the run (None if none has a time)."""
-        return self.live.last_update()
-
-    def _last_event_time(self) -> float | None:
-        """The time of the newest event of each descriptor, read one row each."""
-        newest = None
-        for descriptor in self.view.descriptors():
-            uid = descriptor["uid"]
-            count = self.view.event_count(uid)
-            for page in self.view.event_pages(uid, max(count - 1, 0), 1) if count else ():
-                for value in page.get("time") or ():
-                    value = float(value)
-                    newest = value if newest is None or value > newest else newest
-        return newest
-
-    def stream_rows(
-        self,
-        stream_name: str,
-        *,
-        include: Sequence[str] | None = None,
-        exclude: Sequence[str] | None = None,
-    ) -> Any:
-        """Return the rows of one stream as an array (``len``, ``[i]``, ``[a:b]``, cursors).
-
-        The stream need not exist yet: until its first descriptor is written it has no rows.
-        """
-        from .cursor import StreamRows
-
-        return StreamRows(self, stream_name, include, exclude)
-
+    def filler(self, coerce: str = "force_numpy") -> Any:
         """Return a new ``event_model.Filler`` of this run with the given coercion."""
         return self.get_filler(coerce=coerce)
 
