@@ -182,8 +182,11 @@ def test_intake_yaml_catalog(tmp_path: Path) -> None:
 
 
 def test_relative_root_map_without_catalog_dir(tmp_path: Path) -> None:
-    """[fix] A relative root_map value with no catalog directory raises a formatted error."""
-    with pytest.raises(ValueError, match=r"/old.*relative/dir"):
+    """[fix] A relative root_map value with no catalog directory raises ConfigError (a
+    ValueError) naming the entry."""
+    from databroker.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"/old.*relative/dir"):
         BlueskyMsgpackCatalog(str(tmp_path / "*.msgpack"), root_map={"/old": "relative/dir"})
 
 

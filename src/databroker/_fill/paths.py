@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from ..errors import ConfigError
+
 __all__ = [
     "ResolvedPath",
     "RootMap",
@@ -54,14 +56,15 @@ def resolve_root_map(root_map: Mapping[str, str] | None, catalog_dir: str | None
 
     Raises
     ------
-    ValueError
-        If a value is relative and ``catalog_dir`` is None; names the key and the value.
+    ConfigError
+        (a ``ValueError``) if a value is relative and ``catalog_dir`` is None; names the key
+        and the value.
     """
     resolved: dict[str, str] = {}
     for key, value in (root_map or {}).items():
         if not os.path.isabs(value):
             if catalog_dir is None:
-                raise ValueError(
+                raise ConfigError(
                     f"root_map entry {key!r}: {value!r} is a relative path, but the catalog "
                     f"has no metadata['catalog_dir'] to resolve it against. Use an absolute "
                     f"path, or load the catalog from an intake YAML file."
