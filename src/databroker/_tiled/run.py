@@ -174,7 +174,7 @@ def stream_adapter(reader: RunReader, name: str) -> MapAdapter:
     descriptors = [plain(d) for d in reader.stream_descriptors(name)]
     children = OneShotCachedMap(
         {
-            "data": lambda: DatasetAdapter.from_dataset(reader.read_stream(name, lazy=True)),
+            "data": lambda: DatasetAdapter.from_dataset(_lazy_per_row(reader, name)),
             "timestamps": lambda: DatasetAdapter.from_dataset(reader.read_timestamps(name)),
             "config": lambda: _config(reader, name, timestamps=False),
             "config_timestamps": lambda: _config(reader, name, timestamps=True),
@@ -185,6 +185,17 @@ def stream_adapter(reader: RunReader, name: str) -> MapAdapter:
         metadata={"descriptors": descriptors, "stream_name": name},
         specs=[STREAM_SPEC],
     )
+
+
+def _lazy_per_row(reader: RunReader, name: str) -> Any:
+    """The stream as a lazy Dataset whose external fields have one row per chunk, so a Tiled
+    block is one event and reads only that event's files (other fields: one chunk)."""
+    import dask
+
+    # The assembly layer sizes external chunks by dask's array.chunk-size when it builds
+    # the array; one byte gives one row per chunk.
+    with dask.config.set({"array.chunk-size": "1B"}):
+        return reader.read_stream(name, lazy=True)
 
 
 def _config(reader: RunReader, name: str, *, timestamps: bool) -> MapAdapter:
