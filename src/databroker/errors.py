@@ -329,7 +329,13 @@ class ServerUnreachable(DatabrokerError, ConnectionError):
 
 
 class NoRunAvailable(DatabrokerError, TimeoutError, LookupError):
-    """No run arrived before the timeout (or, not blocking, there is none)."""
+    """No run arrived before the timeout (or, not blocking, there is none).
+
+    ``token``, when set by ``get_next_run``, is where a later ``get_next_run(token)``
+    continues, so waiting again after a timeout misses nothing.
+    """
+
+    token: str | None = None
 
 
 class RunWaitTimeout(DatabrokerError, TimeoutError):

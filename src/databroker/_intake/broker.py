@@ -263,7 +263,8 @@ class Broker(display.RichDisplay, Catalog):
         Raises
         ------
         databroker.errors.NoRunAvailable
-            No run arrived in time (a ``TimeoutError`` and ``LookupError``).
+            No run arrived in time (a ``TimeoutError`` and ``LookupError``); its ``token``
+            continues from there (``get_next_run(block=False)`` marks "now" this way).
         databroker.errors.NotSupported
             The catalog's storage cannot tell runs arriving (``supports_waiting`` false).
         """

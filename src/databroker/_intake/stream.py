@@ -132,6 +132,48 @@ class BlueskyEventStream(display.RichDisplay, DataSource):
         """Same as :meth:`to_dask`."""
         return self.to_dask()
 
+    # -- rows: the stream as an array, and cursors over it as it grows -------------------------
+
+    def _rows(self) -> Any:
+        return self._reader.stream_rows(
+            self._stream_name, include=self._include, exclude=self._exclude
+        )
+
+    def __len__(self) -> int:
+        """The number of events (rows) written so far."""
+        return len(self._rows())
+
+    def __bool__(self) -> bool:
+        # A stream is a source, true even while it has no rows yet.
+        return True
+
+    def __getitem__(self, key: Any) -> Any:
+        """Rows as an ``xarray.Dataset``: ``stream[i]``, ``stream[-1]``, ``stream[a:b:c]``.
+
+        Negative indices count from the current end. Only the pages holding those rows are
+        read.
+
+        Raises
+        ------
+        databroker.errors.IndexNotYetThere
+            The run is running and the row is not written yet.
+        databroker.errors.IndexWontBeThere
+            The run has ended before that row.
+        databroker.errors.IndexNoMoreThere
+            The row was evicted from a live buffer that has no durable copy of it.
+        """
+        return self._rows()[key]
+
+    def cursor(self, start: int = 0) -> Any:
+        """Return a cursor reading the rows from ``start`` on as they are written.
+
+        ``cursor.read(count=-1, block=True, timeout=None, last_only=False)`` returns
+        ``(first_index, Dataset)`` (external fields lazy, as in :meth:`to_dask`) and raises
+        ``EndOfStream`` once the run has ended and every row was read; ``cursor.position``
+        is the index of the next row. See ``docs/live-data.md``.
+        """
+        return self._rows().cursor(start)
+
     @property
     def timestamps(self) -> Any:
         """A Dataset of the events' timestamps: one float64 variable per field on ``time``."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from .._stores.base import Doc, RunStore
 from ..errors import InvalidOption
+from .live import LiveState
 from .ordering import iter_run_documents
 from .selection import warn_unknown_fields
 from .transforms import parse_transforms
@@ -74,6 +75,8 @@ class RunReader:
     ) -> None:
         self.view = RunView(store, dict(transforms) if transforms else parse_transforms(None))
         self.get_filler = get_filler
+        #: Running or ended, waiting for the end, when the run last changed.
+        self.live = LiveState(self.view, self._last_event_time)
 
     @property
     def uid(self) -> str:
@@ -104,6 +107,47 @@ class RunReader:
         if isinstance(counts, dict) and isinstance(counts.get(stream_name), int):
             return int(counts[stream_name])
         return sum(self.view.event_count(d["uid"]) for d in self.stream_descriptors(stream_name))
+
+    # -- live state -------------------------------------------------------------------------
+
+    def state(self) -> str:
+        """``'running'`` until the run has a stop document, then its ``exit_status``."""
+        return self.live.state()
+
+    def wait(self, timeout: float | None = None) -> str:
+        """Block until the run ends and return its state (``RunWaitTimeout`` on timeout)."""
+        return self.live.wait(timeout)
+
+    def last_update(self) -> float | None:
+        """Epoch seconds of the newest document of the run (None if none has a time)."""
+        return self.live.last_update()
+
+    def _last_event_time(self) -> float | None:
+        """The time of the newest event of each descriptor, read one row each."""
+        newest = None
+        for descriptor in self.view.descriptors():
+            uid = descriptor["uid"]
+            count = self.view.event_count(uid)
+            for page in self.view.event_pages(uid, max(count - 1, 0), 1) if count else ():
+                for value in page.get("time") or ():
+                    value = float(value)
+                    newest = value if newest is None or value > newest else newest
+        return newest
+
+    def stream_rows(
+        self,
+        stream_name: str,
+        *,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> Any:
+        """Return the rows of one stream as an array (``len``, ``[i]``, ``[a:b]``, cursors).
+
+        The stream need not exist yet: until its first descriptor is written it has no rows.
+        """
+        from .cursor import StreamRows
+
+        return StreamRows(self, stream_name, include, exclude)
 
     # -- external data --------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import catalogs, check_files, demo, doctor, ls, serve, show
+from . import catalogs, check_files, demo, doctor, ls, serve, show, watch
 from .arguments import common_options
 from .output import one_line
 
@@ -26,6 +26,7 @@ _COMMANDS = {
     "doctor": doctor,
     "demo": demo,
     "serve": serve,
+    "watch": watch,
 }
 
 

@@ -207,6 +207,22 @@ class FileRun(RunStore):
     def is_live(self) -> bool:
         return self.stop() is None
 
+    # -- live data: see arrivals.py ---------------------------------------------------------
+
+    def wait_for_documents(self, timeout: float) -> None:
+        from .arrivals import wait_for_file_change
+
+        outline = self._outline
+        known = self._full.signature or (outline.signature if outline is not None else None)
+        wait_for_file_change(self.path, known, timeout, self.poll_interval)
+
+    def last_update(self) -> float | None:
+        # While the run is written, the file's mtime; after its stop (a file may have been
+        # copied since) the documents' own times answer.
+        from .arrivals import file_mtime
+
+        return file_mtime(self.path) if self.stop() is None else None
+
 
 def _add(documents: RunDocuments, name: str, doc: dict[str, Any], path: str, count: int) -> None:
     try:
