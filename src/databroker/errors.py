@@ -270,7 +270,11 @@ class MalformedRecord(CorruptFileError, InvalidDocument):
 
 class RunFileUnavailable(DatabrokerError, OSError):
     """A listed run's file cannot be read any more: replaced by a directory, a FIFO or a
-    symlink loop, or another OS error (the message names the file)."""
+    symlink loop, or another OS error (the message names the file; ``errno`` and
+    ``filename`` are set as for the OSError met)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class RunFileNotFound(RunFileUnavailable, FileNotFoundError):

@@ -17,7 +17,7 @@ from databroker._drivers.jsonl import BlueskyJSONLCatalog
 from databroker._drivers.msgpack import BlueskyMsgpackCatalog
 from databroker._stores.files import jsonl_format, msgpack_format
 from databroker._stores.run_documents import RunDocuments
-from databroker.errors import CorruptFileError, DuplicateUniqueID
+from databroker.errors import CorruptFileError, DuplicateUniqueID, InvalidDocument
 
 CATALOGS = {"msgpack": BlueskyMsgpackCatalog, "jsonl": BlueskyJSONLCatalog}
 SERIALIZERS = {"msgpack": suitcase.msgpack.Serializer, "jsonl": suitcase.jsonl.Serializer}
@@ -236,8 +236,9 @@ def test_an_identical_event_with_nan_sent_twice_is_one_event() -> None:
     assert documents.event_count(stream.descriptor_doc["uid"]) == 1
 
 
-def test_a_malformed_one_event_page_is_kept_as_it_came() -> None:
-    """[compat] A one-uid page whose columns are not one value long is stored unchanged."""
+def test_a_malformed_one_event_page_is_refused() -> None:
+    """[fix] A one-uid page whose columns are not one value long raises InvalidDocument naming
+    the column (issue 12: it used to be stored as it came and fail later, deep in a read)."""
     documents = RunDocuments()
     page = {
         "descriptor": "d",
@@ -248,9 +249,9 @@ def test_a_malformed_one_event_page_is_kept_as_it_came() -> None:
         "timestamps": {"x": [1.0, 2.0]},
         "filled": {},
     }
-    documents.add("event_page", page)
-    (stored,) = documents.event_pages("d")
-    assert stored["data"]["x"] == [1.0, 2.0]
+    with pytest.raises(InvalidDocument, match=r"data\['x'\] has 2 values for 1 rows"):
+        documents.add("event_page", page)
+    assert list(documents.event_pages("d")) == []
 
 
 def test_pages_handed_out_do_not_change_when_more_events_arrive() -> None:

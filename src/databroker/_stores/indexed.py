@@ -21,7 +21,13 @@ _Matcher = Callable[[Doc], bool]
 
 
 def _newest_first(start: Doc) -> tuple[float, str]:
-    return (-float(start.get("time", 0.0)), str(start.get("uid", "")))
+    # Stores check starts as they take them; a time that is no number still never breaks
+    # the ordering of every other run (it sorts as the oldest).
+    try:
+        time = float(start.get("time", 0.0))
+    except (TypeError, ValueError, OverflowError):
+        time = 0.0
+    return (-time if time == time else 0.0, str(start.get("uid", "")))
 
 
 class InProcessCatalogStore(CatalogStore):

@@ -15,6 +15,7 @@ from typing import Any
 from .._documents.pages import window_pages
 from ..errors import BrokenReference, DuplicateUniqueID, InvalidDocument
 from .base import Doc, RunStore
+from .document_checks import document_problem
 from .single_events import GrowingEventPage
 
 __all__ = ["RunDocuments"]
@@ -86,10 +87,24 @@ class RunDocuments(RunStore):
     # -- ingest --------------------------------------------------------------------------
 
     def add(self, name: str, doc: Doc) -> None:
-        """Add one document (single, page or legacy bulk form) to the run."""
+        """Add one document (single, page or legacy bulk form) to the run.
+
+        Raises
+        ------
+        InvalidDocument
+            An unknown name, or a document whose structure is wrong (a link that is no
+            string, ``data`` that is no mapping, page columns of different lengths, ...).
+        DuplicateUniqueID
+            A uid already added with different content.
+        """
         handler = self._handlers.get(name)
         if handler is None:
             raise InvalidDocument(f"Unknown document name {name!r} in {self.source}.")
+        problem = document_problem(name, doc)
+        if problem is not None:
+            raise InvalidDocument(
+                f"{_describe(name, doc)} in {self.source} is malformed: {problem}."
+            )
         handler(doc)
 
     def seal(self) -> None:
@@ -432,6 +447,14 @@ def _single_datum(page: Mapping[str, Any]) -> dict[str, Any] | None:
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     return {"resource": page["resource"], "datum_id": datum_id, "datum_kwargs": kwargs}
+
+
+def _describe(name: str, doc: Any) -> str:
+    """``"The event 'uid'"``: the document as a message names it."""
+    uid = doc.get("uid", doc.get("datum_id")) if isinstance(doc, Mapping) else None
+    if isinstance(uid, str):
+        return f"The {name} document {uid!r}"
+    return f"{'An' if name[0] in 'aeiou' else 'A'} {name} document"
 
 
 def _event_as_stored(event: Mapping[str, Any]) -> dict[str, Any]:

@@ -112,6 +112,8 @@ class _ScannedFile:
     signature: Signature
     start: Doc | None
     stop: Doc | None
+    #: Why the file could not be opened at the last scan (it is tried again on the next).
+    unreadable: str | None = None
 
     @property
     def may_grow(self) -> bool:
@@ -228,13 +230,15 @@ class FileCatalogStore(FileArrivals, InProcessCatalogStore):
             known = self._files.get(path)
             if known is not None and known.signature == signature:
                 continue
-            scanned = self._files[path] = self._read_head(path, signature)
+            scanned = self._files[path] = self._read_head(path, signature, known)
             # A file that still holds no run (being created, unreadable) changes no index.
             changed = changed or known is None or known.start is not None or bool(scanned.start)
         if changed:
             self._reindex()
 
-    def _read_head(self, path: str, signature: Signature) -> _ScannedFile:
+    def _read_head(
+        self, path: str, signature: Signature, known: _ScannedFile | None = None
+    ) -> _ScannedFile:
         """Read the start (and, cheaply, the stop) of one file, opening it once."""
         try:
             with open_run_file(path) as file:
@@ -245,8 +249,9 @@ class FileCatalogStore(FileArrivals, InProcessCatalogStore):
         except RunFileNotFound:  # removed since it was listed
             return _ScannedFile(signature, None, None)
         except (RunFileUnavailable, OSError) as error:  # unreadable, a FIFO now, ...
-            _skip(path, str(error))
-            return _ScannedFile(_RETRY, None, None)
+            if known is None or known.unreadable != str(error):  # once while it stays so
+                _skip(path, str(error))
+            return _ScannedFile(_RETRY, None, None, unreadable=str(error))
 
     def _read_head_of(self, file: BinaryIO, path: str, signature: Signature) -> _ScannedFile:
         try:

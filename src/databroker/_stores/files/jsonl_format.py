@@ -15,11 +15,13 @@ from typing import Any
 
 from ..._documents.routing import pair_problem
 from ...errors import CorruptFileError, TruncatedFileWarning
-from .source import FileSource, opened, source_name
+from .source import FileSource, open_run_file, opened, source_name
 
 __all__ = [
+    "count_lines",
     "dumps_line",
     "iter_documents",
+    "locate",
     "read_first_document",
     "read_last_document",
     "scan_outline",
@@ -113,7 +115,7 @@ def _last_complete_line(tail: bytes, at_file_start: bool) -> bytes | None:
 
 
 def iter_documents(
-    path: StrPath, offset: int = 0, first_line: int = 1
+    path: StrPath, offset: int = 0, first_line: int | None = None
 ) -> Iterator[tuple[int, str, dict[str, Any]]]:
     """Yield the documents of the complete lines of a JSONL file from byte ``offset`` on.
 
@@ -123,8 +125,10 @@ def iter_documents(
         The file.
     offset : int
         Byte offset of the first line to read (0, or an ``end_offset`` yielded earlier).
-    first_line : int
-        The 1-based number of the line at ``offset``, used in messages.
+    first_line : int, optional
+        The 1-based number of the line at ``offset``, used in messages; by default counted
+        (only when a message needs it), so that a read resumed at an offset names the same
+        line as a read from the start.
 
     Yields
     ------
@@ -143,10 +147,12 @@ def iter_documents(
     TruncatedFileWarning
         The file ends in a non-empty line without newline, taken as not yet written.
     """
-    line_number = first_line
+    # Lines since ``offset``; the number of the line at ``offset`` is counted when needed.
+    line_number = 1 if first_line is None else first_line
+    lines_before = _LinesBefore(path, offset if first_line is None else 0)
     position = offset
     pending: list[bytes] = []
-    with open(path, "rb") as file:
+    with open_run_file(path) as file:
         file.seek(offset)
         while block := file.read(_READ_BLOCK):
             cut = block.rfind(b"\n") + 1
@@ -162,12 +168,13 @@ def iter_documents(
                 start = position
                 position += len(line) + 1
                 if line and not line.isspace():
-                    name, doc = _decode_line(line, path, line_number, start)
+                    name, doc = _decode_line(line, path, line_number, start, lines_before)
                     yield position, name, doc
                 line_number += 1
     if any(not part.isspace() for part in pending if part):
         warnings.warn(
-            f"{os.fspath(path)!s} ends in a partial line {line_number} (byte {position} on, "
+            f"{os.fspath(path)!s} ends in a partial line {line_number + lines_before()} "
+            f"(byte {position} on, "
             "no newline yet); it is taken as not yet written and earlier documents are "
             "returned.",
             TruncatedFileWarning,
@@ -179,7 +186,9 @@ def iter_documents(
 _SKIPPED_PREFIXES = (b'["event', b'["datum', b'["bulk_')
 
 
-def scan_outline(path: StrPath, offset: int, add: Callable[[str, dict[str, Any]], None]) -> int:
+def scan_outline(
+    path: StrPath, offset: int, add: Callable[[str, dict[str, Any], int, int], None]
+) -> int:
     """Decode every document of a JSONL run file but events and datum, which are skipped.
 
     A line beginning ``["event``, ``["datum`` or ``["bulk_`` is skipped undecoded; any other
@@ -193,7 +202,8 @@ def scan_outline(path: StrPath, offset: int, add: Callable[[str, dict[str, Any]]
     offset : int
         Byte offset of the first line to read (0, or a value returned earlier).
     add : callable
-        Called with ``(name, doc)`` for each document kept, in file order.
+        Called with ``(name, doc, start, end)`` for each document kept, in file order
+        (``start`` and ``end``: the byte range of its line).
 
     Returns
     -------
@@ -206,8 +216,9 @@ def scan_outline(path: StrPath, offset: int, add: Callable[[str, dict[str, Any]]
         A complete line that is decoded is not a ``[name, doc]`` pair with a known name.
     """
     position = offset
-    line_number = 1 if offset == 0 else 0  # 0: unknown, messages give the byte offset
-    with open(path, "rb") as file:
+    line_number = 1
+    lines_before = _LinesBefore(path, offset)
+    with open_run_file(path) as file:
         file.seek(offset)
         pending = b""
         while block := file.read(_READ_BLOCK):
@@ -219,23 +230,64 @@ def scan_outline(path: StrPath, offset: int, add: Callable[[str, dict[str, Any]]
             for line in chunk.split(b"\n")[:-1]:
                 start, number = position, line_number
                 position += len(line) + 1
-                line_number += 1 if line_number else 0
+                line_number += 1
                 if line.startswith(_SKIPPED_PREFIXES) or not line or line.isspace():
                     continue
-                name, doc = _decode_line(line, path, number, start)
+                name, doc = _decode_line(line, path, number, start, lines_before)
                 if not name.startswith(("event", "datum", "bulk_")):
-                    add(name, doc)
+                    add(name, doc, start, position)
     return position
 
 
-def _decode_line(line: bytes, path: StrPath, line_number: int, offset: int) -> tuple[str, Any]:
+class _LinesBefore:
+    """The number of lines of a file before byte ``offset``, counted once, when asked."""
+
+    __slots__ = ("_count", "_offset", "_path")
+
+    def __init__(self, path: StrPath, offset: int) -> None:
+        self._path = path
+        self._offset = offset
+        self._count: int | None = 0 if offset == 0 else None
+
+    def __call__(self) -> int:
+        if self._count is None:
+            self._count = count_lines(self._path, self._offset)
+        return self._count
+
+
+def count_lines(path: StrPath, end: int) -> int:
+    """Return the number of newlines in the first ``end`` bytes of the file ``path``."""
+    count = 0
+    with open_run_file(path) as file:
+        remaining = end
+        while remaining > 0 and (block := file.read(min(_READ_BLOCK, remaining))):
+            count += block.count(b"\n")
+            remaining -= len(block)
+    return count
+
+
+def locate(path: StrPath, start: int, end: int) -> tuple[int | None, str]:
+    """Name the record on the line that ends at byte ``end``: ``(line, "line N")``."""
+    del start  # blank lines may precede the record; its newline is at ``end - 1``
+    line = count_lines(path, end)
+    return line, f"line {line}"
+
+
+def _decode_line(
+    line: bytes,
+    path: StrPath,
+    line_number: int,
+    offset: int,
+    lines_before: Callable[[], int] = int,
+) -> tuple[str, Any]:
     try:
         obj = json.loads(line)
     except ValueError as exc:  # includes JSONDecodeError and UnicodeDecodeError
-        raise _corrupt(path, line_number, offset, f"not valid JSON ({exc})") from None
+        reason = f"not valid JSON ({exc})"
+        raise _corrupt(path, line_number + lines_before(), offset, reason) from None
     problem = pair_problem(obj)
     if problem is not None:
-        raise _corrupt(path, line_number, offset, problem)
+        raise _corrupt(path, line_number + lines_before(), offset, problem)
     return obj[0], obj[1]
 
 

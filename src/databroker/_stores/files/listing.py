@@ -18,7 +18,10 @@ import os
 import re
 import stat as stat_module
 import time
+import warnings
 from collections.abc import Sequence
+
+from ...errors import SkippedFileWarning
 
 __all__ = ["GLOB_CHARACTERS", "FileListing", "Signature", "signature_of"]
 
@@ -46,6 +49,9 @@ def _split(pattern: str) -> tuple[str, str] | None:
 class FileListing:
     """Lists the regular files matching glob patterns, with their signatures.
 
+    Directories are passed over; other matches that are not regular files (FIFOs, sockets,
+    symlink loops, links to nothing) are passed over with a :class:`SkippedFileWarning`.
+
     Parameters
     ----------
     patterns
@@ -58,6 +64,8 @@ class FileListing:
         self._simple = [_split(pattern) for pattern in self.patterns]
         self._directories = sorted({split[0] or "." for split in self._simple if split is not None})
         self._trusted: dict[str, int] | None = None
+        # Matches that are no regular file, warned about once while they stay so.
+        self._skipped: dict[str, str] = {}
 
     def _directory_mtimes(self) -> dict[str, int] | None:
         try:
@@ -76,11 +84,18 @@ class FileListing:
         """Return ``{path: signature}`` of every matching regular file, sorted by path."""
         before = self._directory_mtimes()
         found: dict[str, Signature] = {}
+        skipped: dict[str, str] = {}
         for pattern, simple in zip(self.patterns, self._simple, strict=True):
             if simple is None:
-                found.update(_glob_signatures(pattern))
+                found.update(_glob_signatures(pattern, skipped))
             else:
-                found.update(_scan_signatures(*simple))
+                found.update(_scan_signatures(*simple, skipped))
+        for path, reason in skipped.items():
+            if self._skipped.get(path) != reason:
+                # Directories are passed over silently, as glob's matches that hold no
+                # run; anything else a pattern matches was probably meant to be a run file.
+                warnings.warn(f"Skipping {path}: {reason}.", SkippedFileWarning, stacklevel=4)
+        self._skipped = skipped
         listed_at = time.time_ns()
         settled = before is not None and all(
             listed_at - mtime > _MTIME_MARGIN_NS for mtime in before.values()
@@ -89,7 +104,9 @@ class FileListing:
         return dict(sorted(found.items()))
 
 
-def _scan_signatures(directory: str, name_pattern: str) -> dict[str, Signature]:
+def _scan_signatures(
+    directory: str, name_pattern: str, skipped: dict[str, str]
+) -> dict[str, Signature]:
     found: dict[str, Signature] = {}
     name = re.compile(fnmatch.translate(name_pattern))
     hidden_ok = name_pattern.startswith(".")  # like glob: '*' and '?' skip dot files
@@ -101,21 +118,43 @@ def _scan_signatures(directory: str, name_pattern: str) -> dict[str, Signature]:
         for entry in entries:
             if not name.match(entry.name) or (entry.name[0] == "." and not hidden_ok):
                 continue
+            path = os.path.join(directory, entry.name)
             try:
                 if entry.is_file():
-                    found[os.path.join(directory, entry.name)] = signature_of(entry.stat())
+                    found[path] = signature_of(entry.stat())
+                elif not entry.is_dir():
+                    skipped[path] = _not_regular(path)
             except FileNotFoundError:  # removed while listing
                 continue
+            except OSError as error:  # a symlink loop, ...
+                skipped[path] = error.strerror or str(error)
     return found
 
 
-def _glob_signatures(pattern: str) -> dict[str, Signature]:
+def _glob_signatures(pattern: str, skipped: dict[str, str]) -> dict[str, Signature]:
     found: dict[str, Signature] = {}
     for path in glob.glob(pattern):
         try:
             stat = os.stat(path)
         except FileNotFoundError:
+            if os.path.islink(path):
+                skipped[path] = "it is a symbolic link to nothing"
+            continue
+        except OSError as error:
+            skipped[path] = error.strerror or str(error)
             continue
         if stat_module.S_ISREG(stat.st_mode):
             found[path] = signature_of(stat)
+        elif not stat_module.S_ISDIR(stat.st_mode):
+            skipped[path] = _not_regular(path)
     return found
+
+
+def _not_regular(path: str) -> str:
+    """Why ``path``, neither a regular file nor a directory, is not read."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "it is a symbolic link to nothing"
+    kind = "a FIFO" if stat_module.S_ISFIFO(mode) else "a socket, device or special file"
+    return f"it is {kind}, not a regular file"

@@ -18,9 +18,9 @@ import numpy as np
 
 from ..._documents.routing import DOCUMENT_NAMES, LEGACY_NAMES, pair_problem
 from ...errors import CorruptFileError, TruncatedFileWarning
-from .source import FileSource, opened, source_name
+from .source import FileSource, open_run_file, opened, source_name
 
-__all__ = ["iter_documents", "packb", "read_first_document", "scan_outline"]
+__all__ = ["iter_documents", "locate", "packb", "read_first_document", "scan_outline"]
 
 StrPath = str | os.PathLike[str]
 
@@ -201,7 +201,9 @@ _SKIPPED_HEADS = tuple(b"\x92" + msgpack.packb(name) for name in _SKIPPED_NAMES)
 _HEAD = max(len(head) for head in _SKIPPED_HEADS)
 
 
-def scan_outline(path: StrPath, offset: int, add: Callable[[str, dict[str, Any]], None]) -> int:
+def scan_outline(
+    path: StrPath, offset: int, add: Callable[[str, dict[str, Any], int, int], None]
+) -> int:
     """Decode every document of a msgpack run file but events and datum, which are skipped.
 
     A record is skipped, not decoded, when its first bytes say it is an event or datum
@@ -215,7 +217,8 @@ def scan_outline(path: StrPath, offset: int, add: Callable[[str, dict[str, Any]]
     offset : int
         Byte offset of the first record to read (0, or a value returned earlier).
     add : callable
-        Called with ``(name, doc)`` for each document kept, in file order.
+        Called with ``(name, doc, start, end)`` for each document kept, in file order
+        (``start`` and ``end``: the byte range of its record).
 
     Returns
     -------
@@ -229,7 +232,7 @@ def scan_outline(path: StrPath, offset: int, add: Callable[[str, dict[str, Any]]
         Bytes before the end of the file are not msgpack, or a decoded record is not a
         ``[name, doc]`` pair with a known name.
     """
-    with open(path, "rb") as file:
+    with open_run_file(path) as file:
         size = file.seek(0, os.SEEK_END)
         file.seek(offset)
         remaining = size - offset
@@ -249,27 +252,39 @@ def scan_outline(path: StrPath, offset: int, add: Callable[[str, dict[str, Any]]
                     head = block[end - base : end - base + _HEAD]
                 else:
                     head = carried if len(carried) >= _HEAD else (carried + block)[:_HEAD]
+                obj: Any = _SKIPPED
                 try:
                     if head.startswith(_SKIPPED_HEADS):
                         unpacker.skip()
                     else:
-                        _keep(unpacker.unpack(), path, end, add)
+                        obj = unpacker.unpack()
                 except msgpack.OutOfData:
                     carried = head
                     break
                 except _DECODE_ERRORS as exc:
                     raise _corrupt(path, end, str(exc) or "not msgpack") from None
-                end = offset + unpacker.tell()
+                start, end = end, offset + unpacker.tell()
+                if obj is not _SKIPPED:
+                    _keep(obj, path, start, end, add)
             base += len(block)
     return end
 
 
-def _keep(obj: Any, path: StrPath, position: int, add: Callable[[str, Any], None]) -> None:
+_SKIPPED = object()
+
+
+def _keep(obj: Any, path: StrPath, start: int, end: int, add: Callable[..., None]) -> None:
     problem = pair_problem(obj)
     if problem is not None:
-        raise _corrupt(path, position, problem)
+        raise _corrupt(path, start, problem)
     if obj[0] not in _SKIPPED_NAMES:
-        add(obj[0], obj[1])
+        add(obj[0], obj[1], start, end)
+
+
+def locate(path: StrPath, start: int, end: int) -> tuple[int | None, str]:
+    """Name the record at bytes ``[start, end)`` of a msgpack file: ``(None, "byte offset N")``."""
+    del path, end
+    return None, f"byte offset {start}"
 
 
 def _corrupt(path: StrPath, offset: int, reason: str) -> CorruptFileError:

@@ -18,19 +18,23 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ...errors import CorruptFileError
+from ...errors import DatabrokerError, InvalidDocument, MalformedRecord
 from ..base import Doc, RunStore
 from ..run_documents import RunDocuments
 from .collector import collector_paused
-from .source import FileSource
+from .source import FileSource, open_run_file, run_file_error
 
 __all__ = ["FileRun", "IterDocuments", "RunFileReader", "ScanOutline"]
 
 #: ``iter_documents(path, offset)`` of a file format: yields ``(end_offset, name, doc)``.
 IterDocuments = Callable[[str, int], Iterator[tuple[int, str, dict[str, Any]]]]
-#: ``scan_outline(path, offset, add)`` of a file format: calls ``add(name, doc)`` for every
-#: document but events and datum (skipped undecoded); returns the offset to resume at.
-ScanOutline = Callable[[str, int, Callable[[str, dict[str, Any]], None]], int]
+#: ``scan_outline(path, offset, add)`` of a file format: calls ``add(name, doc, start, end)``
+#: for every document but events and datum (skipped undecoded), with the record's byte range;
+#: returns the offset to resume at.
+ScanOutline = Callable[[str, int, Callable[[str, dict[str, Any], int, int], None]], int]
+#: ``locate(path, start, end)`` of a file format: how messages name the record that spans
+#: bytes ``[start, end)``, as ``(line or None, "line 6" or "byte offset 1234")``.
+Locate = Callable[[str, int, int], tuple[int | None, str]]
 
 _Signature = tuple[int, int]
 
@@ -42,6 +46,7 @@ class RunFileReader:
     iter_documents: IterDocuments
     scan_outline: ScanOutline | None = None
     read_stop: Callable[[FileSource], Doc | None] | None = None
+    locate: Locate | None = None
 
 
 class _Decoded:
@@ -89,7 +94,13 @@ class FileRun(RunStore):
             stat = os.stat(self.path)
         except FileNotFoundError:
             return None  # the file vanished: keep what was read
+        except OSError as error:  # a symlink loop, a directory we may not enter, ...
+            raise run_file_error(self.path, error) from None
         return (stat.st_size, stat.st_mtime_ns)
+
+    def _gone(self) -> None:
+        """Raise our error for a file that vanished before anything of it was read."""
+        open_run_file(self.path).close()  # raises RunFileNotFound, or opens a new file
 
     def _sync(self) -> RunDocuments:
         """Decode what was appended to the file since the last look; return the documents."""
@@ -103,21 +114,23 @@ class FileRun(RunStore):
     def _sync_locked(self) -> RunDocuments:
         decoded = self._full
         signature = self._signature()
+        if signature is None and decoded.signature is None:
+            self._gone()
         if signature is None or signature == decoded.signature:
             return decoded.documents
         if signature[0] < decoded.offset:  # rewritten, not appended: start over
             decoded = self._full = _Decoded(self.path)
         documents = decoded.documents
         add = documents.add
-        name = ""
         try:
             with collector_paused():
                 for end, name, doc in self._reader.iter_documents(self.path, decoded.offset):
                     decoded.count += 1
-                    add(name, doc)
+                    try:
+                        add(name, doc)
+                    except _MALFORMED as error:
+                        raise self._malformed(decoded.offset, end, name, error) from error
                     decoded.offset = end
-        except (KeyError, TypeError, AttributeError, IndexError) as error:
-            raise _malformed(self.path, decoded.count, name, error) from error
         finally:
             documents.seal()
         decoded.signature = signature
@@ -142,13 +155,36 @@ class FileRun(RunStore):
                 outline = self._outline = _Decoded(self.path)
             documents = outline.documents
 
-            def add(name: str, doc: dict[str, Any]) -> None:
+            def add(name: str, doc: dict[str, Any], start: int, end: int) -> None:
                 outline.count += 1
-                _add(documents, name, doc, self.path, outline.count)
+                try:
+                    documents.add(name, doc)
+                except _MALFORMED as error:
+                    raise self._malformed(start, end, name, error) from error
 
             outline.offset = self._reader.scan_outline(self.path, outline.offset, add)
             outline.signature = signature
             return documents
+
+    def _malformed(self, start: int, end: int, name: str, error: Exception) -> Exception:
+        """Our error for the record at bytes ``[start, end)`` that could not be added."""
+        locate = self._reader.locate
+        line, where = locate(self.path, start, end) if locate else (None, f"byte offset {start}")
+        if isinstance(error, DatabrokerError) and not isinstance(error, InvalidDocument):
+            return type(error)(f"{self.path}, {where}: {error}")  # DuplicateUniqueID, ...
+        if isinstance(error, InvalidDocument):
+            text = str(error)
+            inside = f" in {self.path} "
+            reason = text.replace(inside, f" in {self.path}, {where}, ", 1)
+            reason = reason if inside in text else f"{self.path}, {where}: {text}"
+        else:
+            reason = (
+                f"{self.path}, {where}: the {name} document is malformed "
+                f"({type(error).__name__}: {error})."
+            )
+        return MalformedRecord(
+            f"{reason} Repair or remove that record.", path=self.path, line=line, offset=start
+        )
 
     # -- RunStore -------------------------------------------------------------------------
 
@@ -224,14 +260,6 @@ class FileRun(RunStore):
         return file_mtime(self.path) if self.stop() is None else None
 
 
-def _add(documents: RunDocuments, name: str, doc: dict[str, Any], path: str, count: int) -> None:
-    try:
-        documents.add(name, doc)
-    except (KeyError, TypeError, AttributeError, IndexError) as error:
-        raise _malformed(path, count, name, error) from error
-
-
-def _malformed(path: str, count: int, name: str, error: Exception) -> CorruptFileError:
-    return CorruptFileError(
-        f"{path}: document {count} ({name!r}) is malformed: missing or invalid field {error}."
-    )
+#: What adding a decoded document can raise: our errors, and (for a document the checks of
+#: RunDocuments miss) the bare errors of code that trusted its structure.
+_MALFORMED = (DatabrokerError, KeyError, TypeError, AttributeError, IndexError, ValueError)

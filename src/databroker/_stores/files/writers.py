@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, ClassVar, Self
 
 from ..._documents.classes import pack_datum_page, pack_event_page
 from ..._documents.routing import DocumentRouter
-from ...errors import DuplicateUniqueID, InvalidDocument
+from ...errors import DuplicateUniqueID, InvalidDocument, UnencodableValue
 from . import jsonl_format, msgpack_format
 
 __all__ = ["JSONLWriter", "MsgpackWriter"]
@@ -49,12 +49,19 @@ class _RunFileWriter(ABC):
         Raises
         ------
         InvalidDocument
-            Unknown name, missing or unknown link, or a document after its run's stop.
+            Unknown name, missing or unknown link, a document after its run's stop, or a
+            value the format cannot hold (an integer beyond 64 bits for msgpack, an object
+            of no JSON or msgpack type).
         DuplicateUniqueID
             The start's file already exists, or the start was already written.
         """
         # Encoding first means a value that cannot be encoded changes nothing.
-        record = self._encode(name, doc)
+        try:
+            record = self._encode(name, doc)
+        except (OverflowError, TypeError, ValueError) as error:
+            if isinstance(error, InvalidDocument):
+                raise
+            raise _unencodable(name, doc, self.suffix, error) from None
         runs = self._router.route(name, doc)
         if name == "start":
             self._create(runs[0])
@@ -142,3 +149,44 @@ class MsgpackWriter(_RunFileWriter):
                 f"The {name} document has no {exc.args[0]!r} field; add it."
             ) from None
         return msgpack_format.packb(name, doc)
+
+
+#: Integers msgpack can hold.
+_MSGPACK_INTEGERS = range(-(2**63), 2**64)
+
+
+def _unencodable(
+    name: str, doc: Mapping[str, Any], suffix: str, error: Exception
+) -> UnencodableValue:
+    """Our error for a document whose values the format cannot encode, naming the key."""
+    where = _bad_key(doc, suffix)
+    uid = doc.get("uid", doc.get("datum_id")) if isinstance(doc, Mapping) else None
+    what = f"The {name} document {uid!r}" if isinstance(uid, str) else f"A {name} document"
+    at = f" at {where}" if where else ""
+    return UnencodableValue(
+        f"{what} cannot be written to {suffix.lstrip('.')}: its value{at} cannot be encoded "
+        f"({error}). Convert it (e.g. an integer beyond 64 bits to a float or a string)."
+    )
+
+
+def _bad_key(value: Any, suffix: str, path: str = "") -> str | None:
+    """The key path (``data['x'][2]``) of the first value the format cannot encode."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _bad_key(item, suffix, f"{path}[{key!r}]" if path else str(key))
+            if found:
+                return found
+        return None
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _bad_key(item, suffix, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    if isinstance(value, bool) or value is None or isinstance(value, str | float | bytes):
+        return None
+    if isinstance(value, int):
+        return path if suffix == ".msgpack" and value not in _MSGPACK_INTEGERS else None
+    if hasattr(value, "__array__") or hasattr(value, "dtype"):
+        return None
+    return path or "the top level"
