@@ -115,7 +115,7 @@ def build_app(
 
 def app_factory() -> Any:
     """Tiled's ``app_factory`` (a ``TILED_CONFIG`` file) with unknown filters refused, for
-    ``uvicorn --factory databroker._tiled:app_factory``."""
+    ``uvicorn --factory databroker.cli.serve:app_factory``."""
     from tiled.server.app import app_factory as tiled_app_factory
 
     app = tiled_app_factory()

@@ -4,7 +4,7 @@
 
     trees:
       - path: /
-        tree: databroker._tiled:tree
+        tree: databroker.cli.serve:tree
         args:
           location: /data/runs
           root_map: {/old/root: /data/files}

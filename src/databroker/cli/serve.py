@@ -15,7 +15,18 @@ from typing import Any
 
 from .arguments import add_location, open_location
 
-__all__ = ["add_parser", "run"]
+# ``tree`` and ``app_factory`` are the public names a ``tiled serve config`` file (and
+# ``uvicorn --factory``) refer to: ``databroker.cli.serve:tree``.
+__all__ = ["add_parser", "run"]  # and, on use, tree and app_factory
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on use: `databroker --help` must not import Tiled.
+    if name in ("tree", "app_factory"):
+        from .. import _tiled
+
+        return getattr(_tiled, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def add_parser(commands: argparse._SubParsersAction, name: str, parents: Sequence[Any]) -> None:
