@@ -452,9 +452,11 @@ def _single_datum(page: Mapping[str, Any]) -> dict[str, Any] | None:
 def _describe(name: str, doc: Any) -> str:
     """``"The event 'uid'"``: the document as a message names it."""
     uid = doc.get("uid", doc.get("datum_id")) if isinstance(doc, Mapping) else None
+    owner = doc.get("descriptor") if isinstance(doc, Mapping) else None
+    of = f" of descriptor {owner!r}" if isinstance(owner, str) else ""
     if isinstance(uid, str):
-        return f"The {name} document {uid!r}"
-    return f"{'An' if name[0] in 'aeiou' else 'A'} {name} document"
+        return f"The {name} document {uid!r}{of}"
+    return f"{'An' if name[0] in 'aeiou' else 'A'} {name} document{of}"
 
 
 def _event_as_stored(event: Mapping[str, Any]) -> dict[str, Any]:
