@@ -14,19 +14,26 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import BundleFileMissing, BundleFormatError, ChecksumMismatch
 from .manifest import MANIFEST, loads_manifest, safe_relative
 from .records import sha256_of
+from .sink import copy_stream
 
 __all__ = ["OpenedBundle", "open_bundle"]
 
 
 @dataclass
 class OpenedBundle:
-    """A bundle's files on disk (a zip is extracted to a temporary directory first)."""
+    """A bundle's members: files of a directory, or members read straight from a zip.
+
+    A zip of ours is never extracted as a whole: external files are streamed from it into
+    their staging area, and only the (small) document files are copied, checksummed, into a
+    scratch directory to be decoded. A databroker-pack zip is extracted first.
+    """
 
     location: str
     directory: str
@@ -34,47 +41,154 @@ class OpenedBundle:
     #: ``'databroker'`` or ``'databroker-pack'``.
     kind: str
     _temporary: str | None = field(default=None, repr=False)
+    _archive: zipfile.ZipFile | None = field(default=None, repr=False)
+    #: Document members copied out of a zip: relative path -> (local path, size, sha256).
+    _documents: dict[str, tuple[str, int, str]] = field(default_factory=dict, repr=False)
 
     def path(self, relative: str) -> str:
-        """The local path of a bundle member."""
+        """The local path of a member of a directory bundle (or of a zip's copy of it)."""
+        if self._archive is not None and relative in self._documents:
+            return self._documents[relative][0]
         return os.path.join(self.directory, *relative.split("/"))
 
     def where(self, relative: str) -> str:
         """How a member is named in messages."""
         return f"{relative} in the bundle {self.location}"
 
+    def source(self, relative: str) -> str:
+        """How a member is named as the source of a copy: a path, or ``zip/member``."""
+        if self._archive is not None:
+            return f"{self.location}/{relative}"
+        return self.path(relative)
+
+    def open(self, relative: str) -> Any:
+        """Open a member for reading (binary)."""
+        if self._archive is None:
+            return open(self.path(relative), "rb")
+        return _ZipMember(self, relative)
+
+    def size(self, relative: str) -> int | None:
+        """A member's size in bytes, or None when it is missing."""
+        if self._archive is None:
+            path = self.path(relative)
+            return os.path.getsize(path) if os.path.isfile(path) else None
+        try:
+            return self._archive.getinfo(relative).file_size
+        except KeyError:
+            return None
+
     def document_format(self, run: dict[str, Any]) -> str:
         """``'msgpack'`` or ``'jsonl'``, from the run file's suffix."""
         return "jsonl" if run["documents"].endswith(".jsonl") else "msgpack"
 
-    def verify(self) -> None:
-        """Check every listed file is present with its size and sha256 (when recorded)."""
-        members = [(run["documents"], run) for run in self.manifest["runs"]]
-        members += [(f["bundle_path"], f) for f in self.manifest["files"] if f.get("bundle_path")]
-        for relative, record in members:
-            path = self.path(relative)
-            if not os.path.isfile(path):
+    def _document_copy(self, relative: str) -> tuple[int, str]:
+        """Copy a zip's document member into the scratch directory; its size and sha256."""
+        if relative not in self._documents:
+            if self._temporary is None:
+                self._temporary = tempfile.mkdtemp(prefix=".databroker-bundle-")
+            local = os.path.join(self._temporary, *relative.split("/"))
+            os.makedirs(os.path.dirname(local), exist_ok=True)
+            with self.open(relative) as src, open(local, "wb") as dst:
+                size, sha256 = copy_stream(src, dst)
+            self._documents[relative] = (local, size, sha256)
+        _, size, sha256 = self._documents[relative]
+        return size, sha256
+
+    def prepare_documents(self) -> None:
+        """Make every run's document file readable by path (copied out of a zip)."""
+        if self._archive is not None:
+            for run in self.manifest["runs"]:
+                if self.size(run["documents"]) is not None:
+                    self._document_copy(run["documents"])
+
+    def verify(self, *, contents: bool = True) -> None:
+        """Check every listed file is present with its size and sha256 (when recorded).
+
+        Document files are always hashed; external files only with ``contents`` (else
+        their sha256 is checked while they are copied, before anything is committed).
+        """
+        members = [(run["documents"], run, True) for run in self.manifest["runs"]]
+        members += [
+            (f["bundle_path"], f, contents) for f in self.manifest["files"] if f.get("bundle_path")
+        ]
+        for relative, record, hashed in members:
+            size = self.size(relative)
+            if size is None:
                 raise BundleFileMissing(
                     f"The manifest lists {self.where(relative)}, but it is missing. The bundle "
                     "is incomplete; pack it again."
                 )
-            size = os.path.getsize(path)
             if record.get("size") is not None and size != record["size"]:
                 raise ChecksumMismatch(
                     f"{self.where(relative)} has {size} bytes; the manifest says "
                     f"{record['size']}. The file is damaged; pack it again."
                 )
-            if record.get("sha256") and sha256_of(path) != record["sha256"]:
+            if record.get("sha256") and hashed and self._sha256(relative) != record["sha256"]:
                 raise ChecksumMismatch(
                     f"{self.where(relative)} does not match its sha256 in the manifest "
                     f"({record['sha256']}). The file is damaged; pack it again."
                 )
 
+    def _sha256(self, relative: str) -> str:
+        if self._archive is None:
+            return sha256_of(self.path(relative))
+        if any(run["documents"] == relative for run in self.manifest["runs"]):
+            return self._document_copy(relative)[1]
+        with self.open(relative) as src:
+            return copy_stream(src, _Discard())[1]
+
     def close(self) -> None:
-        """Remove the extracted copy of a zip."""
+        """Close the zip and remove the scratch copies."""
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None
         if self._temporary is not None:
             shutil.rmtree(self._temporary, ignore_errors=True)
             self._temporary = None
+
+
+class _Discard:
+    """A writable file that keeps nothing (hashing without copying)."""
+
+    def write(self, data: Any) -> int:
+        return len(data)
+
+
+class _ZipMember:
+    """A zip member opened for reading; a damaged or cut-short member raises our error."""
+
+    def __init__(self, bundle: OpenedBundle, relative: str) -> None:
+        assert bundle._archive is not None
+        self._bundle, self._relative = bundle, relative
+        try:
+            self._file = bundle._archive.open(relative)
+        except KeyError:
+            raise BundleFileMissing(
+                f"The manifest lists {bundle.where(relative)}, but it is missing."
+            ) from None
+        except (zipfile.BadZipFile, EOFError, OSError) as error:
+            raise self._damaged(error) from None
+
+    def _damaged(self, error: Exception) -> BundleFormatError:
+        return BundleFormatError(
+            f"{self._bundle.where(self._relative)} cannot be read ({error}); the zip is "
+            "damaged or cut short."
+        )
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            return int(self._file.readinto(buffer))  # type: ignore[attr-defined]
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as error:
+            raise self._damaged(error) from None
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> _ZipMember:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def _extract(location: str, scratch: str | None) -> str:
@@ -170,6 +284,9 @@ def open_bundle(location: Any, *, scratch: str | None = None) -> OpenedBundle:
     temporary = None
     directory = location
     if os.path.isfile(location):
+        archive = _open_zip(location)
+        if archive is not None:
+            return _zip_bundle(location, archive)
         temporary = directory = _extract(location, scratch)
     elif not os.path.isdir(location):
         raise BundleFileMissing(f"There is no bundle at {location}.")
@@ -190,3 +307,38 @@ def open_bundle(location: Any, *, scratch: str | None = None) -> OpenedBundle:
             shutil.rmtree(temporary, ignore_errors=True)
         raise
     return OpenedBundle(location, directory, manifest, kind, temporary)
+
+
+def _open_zip(location: str) -> zipfile.ZipFile | None:
+    """Open a zip bundle of ours (member names checked); None for another kind of zip."""
+    try:
+        archive = zipfile.ZipFile(location)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise BundleFormatError(
+            f"{location} is not a complete zip file ({error}); it may have been cut short "
+            "while copying. Copy it again."
+        ) from None
+    try:
+        for info in archive.infolist():
+            safe_relative(info.filename.rstrip("/"), f"The zip bundle {location}")
+    except BaseException:
+        archive.close()
+        raise
+    if MANIFEST in archive.NameToInfo:
+        return archive
+    archive.close()
+    return None
+
+
+def _zip_bundle(location: str, archive: zipfile.ZipFile) -> OpenedBundle:
+    where = f"{MANIFEST} of the bundle {location}"
+    try:
+        try:
+            data = archive.read(MANIFEST)
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as error:
+            raise BundleFormatError(f"{where} cannot be read ({error}).") from None
+        manifest = loads_manifest(data, where)
+    except BaseException:
+        archive.close()
+        raise
+    return OpenedBundle(location, location, manifest, "databroker", _archive=archive)

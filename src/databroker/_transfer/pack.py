@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import os
 import posixpath
-import shutil
 import socket
-import tempfile
 import time
-import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -17,10 +14,10 @@ from .._documents.classes import unpack_event_page
 from .._fill.paths import resolve_root, stream_resource_location
 from ..errors import InvalidArgument, TransferError
 from .copy_files import relocate, stored_root
-from .export import plain_documents
 from .manifest import BUNDLE_ROOT, FORMAT, FORMAT_VERSION, MANIFEST, dumps_manifest
 from .records import sha256_of
-from .report import TransferReport, copy_and_hash, maybe_progress
+from .report import TransferReport, maybe_progress
+from .sink import BundleSink
 from .sources import iter_readers
 
 __all__ = ["EXTERNAL_MODES", "pack"]
@@ -91,7 +88,7 @@ def _run_documents(
         yield from _filled_documents(reader)
         return
     root_map = reader.filler().root_map
-    for name, doc in plain_documents(reader):
+    for name, doc in _page_documents(reader):
         if name in ("resource", "stream_resource") and external != "skip":
             if external == "copy":
                 pairs = _reroot(name, doc, reader, root_map)
@@ -104,10 +101,29 @@ def _run_documents(
         yield name, doc
 
 
-def _writer(directory: str, file_format: str) -> Any:
-    from .._stores.files.writers import JSONLWriter, MsgpackWriter
+def _page_documents(reader: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A run's documents, unfilled, as plain dicts; pages stay pages (one record each)."""
+    for name, doc in reader.documents(fill="no", strict_order=True):
+        yield name, doc.to_dict()
 
-    return (MsgpackWriter if file_format == "msgpack" else JSONLWriter)(directory)
+
+def _encoder(file_format: str) -> Callable[[str, Mapping[str, Any]], bytes]:
+    from .._stores.files import jsonl_format, msgpack_format
+
+    return msgpack_format.packb if file_format == "msgpack" else jsonl_format.dumps_line
+
+
+def _raw_file(reader: Any, external: str, file_format: str) -> str | None:
+    """The run's own file, when it can go into the bundle byte for byte: stored in the
+    bundle's format and with no (stream) resource to re-root or fill."""
+    if external == "fill":
+        return None
+    path = getattr(reader.view.store, "path", None)
+    if not (isinstance(path, str) and path.endswith("." + file_format)):
+        return None
+    if reader.view.resources() or reader.view.stream_resources():
+        return None
+    return path if os.path.isfile(path) else None
 
 
 def _catalog_yaml(file_format: str) -> str:
@@ -175,45 +191,45 @@ def pack(
     _check_arguments(dest, external, format)
     readers = list(iter_readers(runs, catalog))
     report = TransferReport("pack", dest, dry_run)
-    parent = os.path.dirname(os.path.abspath(dest))
-    stage = None if dry_run else tempfile.mkdtemp(prefix=".databroker-pack-", dir=parent)
+    sink = None if dry_run else BundleSink(dest)
     try:
         files: list[dict[str, Any]] = []
         manifest_runs: list[dict[str, Any]] = []
-        writer = None if stage is None else _writer(os.path.join(stage, "documents"), format)
+        encode = _encoder(format)
         for reader in maybe_progress(readers, show=progress, total=len(readers), desc="runs"):
-            for name, doc in _run_documents(reader, external, files):
-                if writer is not None:
-                    writer(name, doc)
+            relative = f"documents/{reader.uid}.{format}"
+            if sink is None:
+                for _ in _run_documents(reader, external, files):  # lists the files
+                    pass
+                size = sha256 = None
+            elif (raw := _raw_file(reader, external, format)) is not None:
+                size, sha256 = sink.copy(raw, relative)
+            else:
+                documents = _run_documents(reader, external, files)
+                size, sha256 = sink.write(relative, (encode(n, d) for n, d in documents))
             report.runs.append(reader.uid)
             manifest_runs.append(
-                {"uid": reader.uid, "documents": f"documents/{reader.uid}.{format}"}
+                {"uid": reader.uid, "documents": relative, "size": size, "sha256": sha256}
             )
-        if writer is not None:
-            writer.close()
-        _copy_files(files, stage, progress)
+        _copy_files(files, sink, progress)
         report.files = [
             {"source": f["source"], "destination": f["bundle_path"], "size": f.get("size")}
             for f in files
         ]
-        if stage is None:
+        if sink is None:
             return report
-        for run in manifest_runs:
-            path = os.path.join(stage, run["documents"])
-            run.update(size=os.path.getsize(path), sha256=sha256_of(path))
-        _write_text(
-            stage, MANIFEST, dumps_manifest(_manifest(manifest_runs, files, external, format))
-        )
-        _write_text(stage, "catalog.yml", _catalog_yaml(format).encode())
-        _commit(stage, dest)
-        stage = None
+        manifest = _manifest(manifest_runs, files, external, format)
+        sink.put(MANIFEST, dumps_manifest(manifest))
+        sink.put("catalog.yml", _catalog_yaml(format).encode())
+        sink.commit()
+        sink = None
         return report
     finally:
-        if stage is not None:
-            shutil.rmtree(stage, ignore_errors=True)
+        if sink is not None:
+            sink.discard()
 
 
-def _copy_files(files: list[dict[str, Any]], stage: str | None, progress: bool) -> None:
+def _copy_files(files: list[dict[str, Any]], sink: BundleSink | None, progress: bool) -> None:
     """Copy (or, for the manifest, measure) every file; one copy per bundle path."""
     done: dict[str, tuple[int, str]] = {}
     for record in maybe_progress(files, show=progress, total=len(files), desc="files"):
@@ -223,7 +239,7 @@ def _copy_files(files: list[dict[str, Any]], stage: str | None, progress: bool) 
                 f"The file {source} of resource {record['resource']!r} (run {record['run']!r}) "
                 "does not exist; fix the catalog's root_map or pack with external='skip'."
             )
-        if stage is None:
+        if sink is None:
             record["size"] = os.path.getsize(source)
             continue
         if target is None:
@@ -231,7 +247,7 @@ def _copy_files(files: list[dict[str, Any]], stage: str | None, progress: bool) 
         elif target in done:
             record["size"], record["sha256"] = done[target]
         else:
-            done[target] = copy_and_hash(source, os.path.join(stage, target))
+            done[target] = sink.copy(source, target)
             record["size"], record["sha256"] = done[target]
 
 
@@ -254,29 +270,3 @@ def _manifest(
         "runs": runs,
         "files": files,
     }
-
-
-def _write_text(stage: str, name: str, data: bytes) -> None:
-    with open(os.path.join(stage, name), "wb") as file:
-        file.write(data)
-
-
-def _commit(stage: str, dest: str) -> None:
-    """Move the finished bundle into place: rename a directory, or zip it then rename."""
-    if not dest.endswith(".zip"):
-        if os.path.isdir(dest):
-            os.rmdir(dest)  # an empty directory given as the destination
-        os.replace(stage, dest)
-        return
-    partial = dest + ".partial"
-    try:
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-            for directory, _, names in os.walk(stage):
-                for name in sorted(names):
-                    path = os.path.join(directory, name)
-                    archive.write(path, os.path.relpath(path, stage).replace(os.sep, "/"))
-        os.replace(partial, dest)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
-    shutil.rmtree(stage, ignore_errors=True)

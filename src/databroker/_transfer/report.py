@@ -11,8 +11,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .records import CHUNK
-
 __all__ = ["TransferReport", "content_digest", "copy_and_hash", "maybe_progress"]
 
 T = TypeVar("T")
@@ -54,9 +52,10 @@ class TransferReport:
 
     def __str__(self) -> str:
         verb = "would " + self.action if self.dry_run else self.action
+        there = "" if self.action == "prune" else f"; {len(self.skipped)} run(s) already there"
         lines = [
             f"{verb} {len(self.runs)} run(s) and {len(self.files)} file(s) "
-            f"({self.bytes} bytes) at {self.location}; {len(self.skipped)} run(s) already there"
+            f"({self.bytes} bytes) at {self.location}{there}"
         ]
         lines += [f"  run {uid}" for uid in self.runs]
         lines += [f"  file {f['source']} -> {f.get('destination')}" for f in self.files]
@@ -81,18 +80,15 @@ def copy_and_hash(source: str, destination: str, opener: Any = open) -> tuple[in
     ``opener(path, 'wb')`` opens the destination (tests pass a failing one to simulate a
     full disk).
     """
-    digest = hashlib.sha256()
-    size = 0
+    from .sink import copy_stream
+
     os.makedirs(os.path.dirname(destination) or ".", exist_ok=True)
     with open(source, "rb") as src, opener(destination, "wb") as dst:
-        while block := src.read(CHUNK):
-            digest.update(block)
-            dst.write(block)
-            size += len(block)
+        size, sha256 = copy_stream(src, dst)
     with contextlib.suppress(OSError):  # times are a courtesy
         stat = os.stat(source)
         os.utime(destination, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    return size, digest.hexdigest()
+    return size, sha256
 
 
 _LOCATION_KEYS = {"resource": ("root",), "stream_resource": ("root", "uri")}

@@ -16,7 +16,7 @@ from typing import Any
 from .._runs.context import ReadContext
 from .._runs.reader import RunReader
 from .._stores.base import CatalogStore, Serializer
-from ..errors import InvalidArgument, RunNotFound
+from ..errors import DatabrokerError, InvalidArgument, RunNotFound
 
 __all__ = ["Target", "describe", "iter_readers", "open_target"]
 
@@ -139,9 +139,21 @@ def open_target(target: Any, *, file_format: str = "msgpack") -> Target:
             specs = backends_for(text)
             if not specs:
                 raise InvalidArgument(f"No backend opens {text!r}.")
-            return open_target(specs[0].load_driver()(text))
+            return _first_opening(text, specs)
         store = _file_store(text, file_format)
         return Target(store, ReadContext(), None, describe(store))
     raise InvalidArgument(
         f"Cannot write into {target!r}: give a catalog, a CatalogStore, a directory or a URI."
     )
+
+
+def _first_opening(location: str, specs: list[Any]) -> Target:
+    """The target of the first backend that opens ``location`` (a Mongo URI fits both
+    layouts; each driver refuses a database holding the other one)."""
+    refusals: list[Exception] = []
+    for spec in specs:
+        try:
+            return open_target(spec.load_driver()(location))
+        except (DatabrokerError, ValueError) as error:
+            refusals.append(error)
+    raise refusals[0]

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, cast
 from urllib.parse import quote, unquote, urlparse
 
@@ -26,6 +27,7 @@ from ..errors import (
 from .bundles import OpenedBundle, open_bundle
 from .export import plain_documents
 from .report import TransferReport, content_digest, copy_and_hash, maybe_progress
+from .sink import copy_stream
 from .sources import Target, open_target
 
 __all__ = ["IncomingRun", "bundle_rerooter", "unpack", "write_runs"]
@@ -135,6 +137,16 @@ def _unique_files(runs: list[IncomingRun]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
+def _copy(record: Mapping[str, Any], staged: str) -> tuple[int, str]:
+    """Copy one file (a path, or a member ``record['open']()`` opens) hashing it as it goes."""
+    opener = record.get("open")
+    if opener is None:
+        return copy_and_hash(record["source"], staged, OPEN_FOR_WRITING)
+    os.makedirs(os.path.dirname(staged), exist_ok=True)
+    with opener() as src, OPEN_FOR_WRITING(staged, "wb") as dst:
+        return copy_stream(src, dst)
+
+
 def _stage(files: list[dict[str, Any]], external_root: str, progress: bool) -> str:
     """Copy every file into a staging directory under ``external_root``, checking its hash."""
     stage = tempfile.mkdtemp(prefix=".databroker-unpack-", dir=external_root)
@@ -142,7 +154,7 @@ def _stage(files: list[dict[str, Any]], external_root: str, progress: bool) -> s
         for record in maybe_progress(files, show=progress, total=len(files), desc="files"):
             staged = os.path.join(stage, record["relative"])
             try:
-                size, sha256 = copy_and_hash(record["source"], staged, OPEN_FOR_WRITING)
+                size, sha256 = _copy(record, staged)
             except OSError as error:
                 raise TransferError(
                     f"Copying {record['source']} to {staged} failed ({error}); nothing was "
@@ -279,7 +291,8 @@ def _incoming(opened: OpenedBundle) -> list[IncomingRun]:
     for run in manifest["runs"]:
         files = [
             {
-                "source": opened.path(f["bundle_path"]),
+                "source": opened.source(f["bundle_path"]),
+                "open": partial(opened.open, f["bundle_path"]),
                 "relative": f["bundle_path"],
                 "size": f.get("size"),
                 "sha256": f.get("sha256"),
@@ -353,7 +366,10 @@ def unpack(
     opened = open_bundle(bundle)
     try:
         if verify:
-            opened.verify()
+            # Documents are hashed now; external files as they are staged, before anything
+            # is committed (a dry run stages nothing, so it hashes them here).
+            opened.verify(contents=dry_run)
+        opened.prepare_documents()
         report = TransferReport("unpack", tgt.description, dry_run)
         return write_runs(
             _incoming(opened),

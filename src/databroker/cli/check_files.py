@@ -3,7 +3,8 @@
 Every Resource and StreamResource of the runs chosen (all runs, one RUN, or the runs a QUERY
 matches) is resolved through the catalog's root_map and its files are checked. With
 ``--search-root DIR`` a missing file is looked for under DIR (by name), and the root_map
-entry that would make the catalog find it is printed. Exit status 1 if any file is missing.
+entry that would make the catalog find it is printed. ``--checksum`` also lists every
+file with its size and sha256. Exit status 1 if any file is missing.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ def add_parser(commands: argparse._SubParsersAction, name: str, parents: Sequenc
         "--search-root",
         metavar="DIR",
         help="look for missing files under DIR and suggest the root_map entry that finds them",
+    )
+    parser.add_argument(
+        "--checksum",
+        action="store_true",
+        help="also list every existing file with its size and sha256 (reads every byte)",
     )
 
 
@@ -226,13 +232,37 @@ def run(args: argparse.Namespace) -> int:
     catalog = open_location(args)
     try:
         runs, count = _runs(catalog, args.selection)
+        runs = list(runs) if args.checksum else runs
         problems = find_problems(
             progress(runs, total=count, desc="checking runs"), args.search_root
         )
+        records = _checksums(runs) if args.checksum else None
     finally:
         close_catalog(catalog)
     if args.json:
-        print_json({"runs": count, "problems": [p.as_dict() for p in problems]})
+        found = {"runs": count, "problems": [p.as_dict() for p in problems]}
+        print_json(found if records is None else {**found, "files": records})
     else:
         _print(problems, count, args.search_root)
+        if records is not None:
+            _print_checksums(records)
     return 1 if problems else 0
+
+
+def _checksums(runs: Sequence[Any]) -> list[dict[str, Any]]:
+    """Every file of ``runs`` with its size and (when it exists) sha256."""
+    return [
+        record.as_dict()
+        for bluesky_run in progress(runs, total=len(runs), desc="hashing files")
+        for record in bluesky_run.file_records(checksum=True)
+    ]
+
+
+def _print_checksums(records: Sequence[Mapping[str, Any]]) -> None:
+    rows = [
+        [r["run_uid"][:8], r["resource_uid"][:8], r["size"], r["sha256"] or "(missing)", r["path"]]
+        for r in records
+    ]
+    print(f"\n{len(records)} file(s), {sum(r['size'] or 0 for r in records)} bytes:")
+    if rows:
+        print(table(("run", "resource", "size", "sha256", "path"), rows))

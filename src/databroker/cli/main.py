@@ -12,7 +12,20 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import catalogs, check_files, demo, doctor, ls, serve, show, watch
+from . import (
+    catalogs,
+    check_files,
+    demo,
+    doctor,
+    ls,
+    merge,
+    pack,
+    prune,
+    serve,
+    show,
+    unpack,
+    watch,
+)
 from .arguments import common_options
 from .output import one_line
 
@@ -27,6 +40,10 @@ _COMMANDS = {
     "demo": demo,
     "serve": serve,
     "watch": watch,
+    "pack": pack,
+    "unpack": unpack,
+    "merge": merge,
+    "prune": prune,
 }
 
 
