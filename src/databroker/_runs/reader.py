@@ -102,7 +102,7 @@ class RunReader:
     def recorded_event_count(self, stream_name: str) -> int:
         """The number of events of one stream, cheaply: the stop's ``num_events`` once the run
         has ended and names the stream (no event is read), else counted in storage."""
-        stop = self.view.stop() or {}
+        stop: Mapping[str, Any] = self.view.stop() or {}
         counts = stop.get("num_events")
         if isinstance(counts, dict) and isinstance(counts.get(stream_name), int):
             return int(counts[stream_name])
