@@ -16,7 +16,6 @@ from bluesky.plans import count
 from ophyd.sim import det
 
 from databroker import open_catalog
-from databroker._stores.files.writers import MsgpackWriter
 from databroker.errors import EndOfStream, NoRunAvailable
 
 directory = tempfile.mkdtemp(prefix="live-")
@@ -30,7 +29,7 @@ except NoRunAvailable as nothing_yet:
 # %% The experiment: a RunEngine writing two counts from another thread.
 def experiment() -> None:
     RE = RunEngine({}, call_returns_result=False, context_managers=[])
-    RE.subscribe(MsgpackWriter(directory))
+    RE.subscribe(open_catalog(directory, backend="msgpack").serializer())
     for points in (5, 8):
         RE(count([det], num=points, delay=0.1), sample="silicon")
 

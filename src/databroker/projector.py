@@ -25,11 +25,12 @@ Importing this module is light; xarray is imported only by :func:`project_xarray
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._fill.imports import import_object
-from .errors import DatabrokerError
+from .errors import DatabrokerError, UnknownFieldWarning
 
 __all__ = [
     "ProjectionError",
@@ -374,8 +375,11 @@ def _read_field(stream: Any, field: str) -> Any:
 
     if isinstance(stream, BlueskyEventStream):
         # Only this field is read, so other fields (perhaps needing missing handlers)
-        # cannot make the projection fail.
-        return stream.stream(include=[field]).to_dask()
+        # cannot make the projection fail. A missing field is reported as an issue, so the
+        # reader's warning about it would say it twice.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnknownFieldWarning)
+            return stream.stream(include=[field]).to_dask()
     return stream.to_dask()  # other run-likes offer the whole stream only
 
 
