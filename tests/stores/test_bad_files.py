@@ -426,7 +426,9 @@ def _nobody_can_run_python() -> bool:
         return False
     command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
     probe = subprocess.run(
-        [*command, sys.executable, "-c", "import databroker"], capture_output=True, timeout=60
+        [*command, sys.executable, "-c", "import databroker._drivers.jsonl, numpy, msgpack"],
+        capture_output=True,
+        timeout=60,
     )
     return probe.returncode == 0
 
