@@ -108,6 +108,8 @@ def page_values(page: Doc, key: str, descriptor_uid: str, place: str) -> Sequenc
             f"An event page of descriptor {descriptor_uid!r} in {place} has no {key!r} "
             f"(keys: {sorted(map(str, page))})."
         ) from None
+    if isinstance(values, np.ndarray) and values.ndim >= 1:  # a page kept columnar
+        return values  # type: ignore[return-value]
     if not isinstance(values, Sequence) or isinstance(values, (str, bytes)):
         raise InvalidEventType(
             f"An event page of descriptor {descriptor_uid!r} in {place} has {key!r} = "

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["declared_dtype", "declared_shape", "is_datum_field", "is_stream_field"]
+__all__ = ["datum_keys", "declared_dtype", "declared_shape", "is_datum_field", "is_stream_field"]
 
 #: numpy dtype for each JSON type name, used when a DataKey has no ``dtype_numpy``.
 _JSON_DTYPES = {
@@ -47,3 +47,12 @@ def is_datum_field(data_key: Mapping[str, Any]) -> bool:
     """Return True when event values are datum ids (any other ``external``)."""
     external = data_key.get("external")
     return bool(external) and external != "STREAM:"
+
+
+def datum_keys(descriptor: Mapping[str, Any]) -> list[str]:
+    """The data keys of a descriptor whose event values are datum ids."""
+    return [
+        key
+        for key, data_key in (descriptor.get("data_keys") or {}).items()
+        if isinstance(data_key, Mapping) and is_datum_field(data_key)
+    ]

@@ -16,7 +16,7 @@ from .._documents.classes import (
     StreamDatum,
     StreamResource,
 )
-from .._documents.datakeys import is_datum_field
+from .._documents.datakeys import datum_keys
 from .._stores.base import Doc, RunStore
 
 __all__ = ["RunView", "stream_name_of"]
@@ -27,13 +27,6 @@ Transform = Callable[[Any], Any]
 def stream_name_of(descriptor: Doc) -> str:
     """Return the stream a descriptor belongs to (``'primary'`` when it has no name)."""
     return descriptor.get("name") or "primary"
-
-
-def _external_keys(descriptor: Doc) -> list[str]:
-    """Data keys whose event values are datum ids."""
-    return [
-        key for key, data_key in descriptor.get("data_keys", {}).items() if is_datum_field(data_key)
-    ]
 
 
 class RunView(RunStore):
@@ -130,7 +123,7 @@ class RunView(RunStore):
     def _external_keys_of(self, descriptor_uid: str) -> list[str]:
         for descriptor in self.descriptors():
             if descriptor["uid"] == descriptor_uid:
-                return _external_keys(descriptor)
+                return datum_keys(descriptor)
         return []
 
     def event_count(self, descriptor_uid: str) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -11,6 +10,7 @@ from .arrival_log import ArrivalLog
 from .base import Doc, RunStore, Serializer
 from .document_checks import start_problem
 from .indexed import InProcessCatalogStore
+from .lru import LRUCache
 from .run_documents import RunDocuments
 
 __all__ = ["MemoryCatalogStore", "run_from_documents"]
@@ -52,7 +52,7 @@ class MemoryCatalogStore(InProcessCatalogStore):
         self._sources: dict[str, DocumentSource] = {}
         self._stops: dict[str, Doc | None] = {}
         self._written: dict[str, RunDocuments] = {}
-        self._opened: OrderedDict[str, RunDocuments] = OrderedDict()
+        self._opened: LRUCache[str, RunDocuments] = LRUCache(_MAX_OPEN_RUNS)
         self._arrival_log = ArrivalLog(self.backend_name)
 
     def upsert(
@@ -87,15 +87,12 @@ class MemoryCatalogStore(InProcessCatalogStore):
             return self._written[uid]
         run = self._opened.get(uid)
         if run is not None:
-            self._opened.move_to_end(uid)
             return run
         try:
             source = self._sources[uid]
         except KeyError:
             raise RunNotFound(f"No run with uid {uid!r} in this in-memory catalog.") from None
         run = self._opened[uid] = run_from_documents(source(), source=f"memory run {uid}")
-        while len(self._opened) > _MAX_OPEN_RUNS:
-            self._opened.popitem(last=False)
         return run
 
     def delete_run(self, uid: str) -> None:

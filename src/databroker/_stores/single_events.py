@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["GrowingEventPage"]
+__all__ = ["GrowingEventPage", "number_column"]
 
 # What a document that is not a well-formed single event raises while its values are read.
 _NOT_SINGLE = (KeyError, TypeError, ValueError, AttributeError)
@@ -160,12 +160,14 @@ def _columns(keys: tuple[str, ...], rows: list[list[Any]]) -> dict[str, Any]:
         if block is not None and block.dtype == np.float64 and block.shape == shape:
             columns = np.ascontiguousarray(block.T)
             return {key: columns[i] for i, key in enumerate(keys)}
-    return {key: _column(list(map(itemgetter(i), rows))) for i, key in enumerate(keys)}
+    return {key: number_column(list(map(itemgetter(i), rows))) for i, key in enumerate(keys)}
 
 
-def _column(values: list[Any]) -> Any:
+def number_column(values: Any) -> Any:
     """Numbers (of any shape) as one numpy array, as the column assembly would build them;
-    anything else (strings, datum ids, ragged or mixed values) as a list."""
+    anything else (strings, datum ids, ragged or mixed values) as it came."""
+    if not isinstance(values, list):
+        return values
     try:
         array = np.asarray(values)
     except (ValueError, TypeError, OverflowError):

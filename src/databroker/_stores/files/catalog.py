@@ -7,7 +7,6 @@ import os
 import threading
 import time
 import warnings
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from ...errors import (
 from ..base import Doc, Serializer
 from ..document_checks import start_problem
 from ..indexed import InProcessCatalogStore
+from ..lru import LRUCache
 from .arrivals import FileArrivals
 from .listing import GLOB_CHARACTERS, FileListing, Signature, signature_of
 from .run import FileRun, IterDocuments, Locate, RunFileReader, ScanOutline
@@ -187,7 +187,7 @@ class FileCatalogStore(FileArrivals, InProcessCatalogStore):
                 )
         self._files: dict[str, _ScannedFile] = {}
         self._uid_paths: dict[str, str] = {}
-        self._runs: OrderedDict[str, FileRun] = OrderedDict()
+        self._runs: LRUCache[str, FileRun] = LRUCache(_MAX_OPEN_RUNS)
         self._listing = FileListing(self.patterns)
         self._last_scan = float("-inf")
         self.refresh(force=True)
@@ -293,7 +293,7 @@ class FileCatalogStore(FileArrivals, InProcessCatalogStore):
         self._note_arrivals(starts)  # live data: runs not seen before arrived
         for uid in list(self._runs):
             if uid_paths.get(uid) != self._uid_paths.get(uid):
-                del self._runs[uid]
+                self._runs.pop(uid)
         self._uid_paths = uid_paths
         self._replace_starts(starts)
 
@@ -310,14 +310,11 @@ class FileCatalogStore(FileArrivals, InProcessCatalogStore):
         with self._lock:
             run = self._runs.get(uid)
             if run is not None:
-                self._runs.move_to_end(uid)
                 return run
             path = self.path_of(uid)
             run = FileRun(path, self._starts[uid], self.format.reader)
             run.poll_interval = self.poll_interval
             self._runs[uid] = run
-            while len(self._runs) > _MAX_OPEN_RUNS:
-                self._runs.popitem(last=False)
             return run
 
     def stops(self, uids: Sequence[str]) -> dict[str, Doc | None]:

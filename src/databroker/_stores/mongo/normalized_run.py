@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..._documents.datakeys import datum_keys
 from ...errors import BrokenReference, InvalidDocument
 from ..base import Doc, RunStore
 from .common import BATCH, MongoRunBase, distinct_count, without_id
@@ -24,15 +25,6 @@ __all__ = ["PAGE_SIZE", "NormalizedRun"]
 PAGE_SIZE = 2500
 _NO_ID = {"_id": False}
 _METADATASTORE = frozenset({"run_start", "run_stop", "event_descriptor", "event"})
-
-
-def external_keys(descriptor: Doc) -> list[str]:
-    """The data keys whose event values are datum ids (``external`` other than ``STREAM:``)."""
-    return [
-        key
-        for key, data_key in descriptor.get("data_keys", {}).items()
-        if data_key.get("external") and not str(data_key["external"]).startswith("STREAM:")
-    ]
 
 
 def _event_pages(
@@ -182,7 +174,7 @@ class NormalizedRun(MongoRunBase, RunStore):
         if limit is not None and limit <= 0:
             return iter(())
         descriptor = self._descriptor(descriptor_uid)
-        external = external_keys(descriptor) if descriptor is not None else []
+        external = datum_keys(descriptor) if descriptor is not None else []
         # No projection: the pages take only the fields they need, and excluding _id and
         # filled costs the server (and mongomock far more) about what it saves in transfer.
         cursor = self._mds.event.find(
@@ -225,7 +217,7 @@ class NormalizedRun(MongoRunBase, RunStore):
     def _resources_via_events(self) -> list[Doc]:
         datum_ids: dict[str, None] = {}
         for descriptor in self.descriptors():
-            for key in external_keys(descriptor):
+            for key in datum_keys(descriptor):
                 values = self._mds.event.distinct(f"data.{key}", {"descriptor": descriptor["uid"]})
                 datum_ids.update(dict.fromkeys(v for v in values if isinstance(v, str)))
         resource_uids: dict[str, None] = {}
