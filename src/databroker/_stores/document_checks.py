@@ -174,7 +174,7 @@ def _column_problem(page: Doc, field: str, rows: int, values: str | None = None)
     if values == "integer" and not _all_integers(column):
         bad = next(value for value in column if not _is_integer(value))
         return f"its {field!r} holds {_show(bad)}, not an integer"
-    if values == "text" and not all(isinstance(value, str) and value for value in column):
+    if values == "text" and not (set(map(type, column)) <= {str} and all(column)):
         bad = next(value for value in column if not (isinstance(value, str) and value))
         return f"its {field!r} holds {_show(bad)}, not a non-empty string"
     return None
@@ -184,8 +184,10 @@ def _all_times(column: Any) -> bool:
     if isinstance(column, np.ndarray):
         if column.dtype.kind not in "iuf":
             return False
-    elif not set(map(type, column)) <= _REAL_TYPES or not all(map(_is_real, column)):
-        return False
+    else:
+        types = set(map(type, column))  # one pass in C; plain floats need no closer look
+        if not types <= _REAL_TYPES or (types != {float} and not all(map(_is_real, column))):
+            return False
     times = np.asarray(column, dtype=float)
     return bool(np.all(np.abs(times) < _TIME_LIMIT))  # NaN compares False: refused too
 
