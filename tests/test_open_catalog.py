@@ -153,3 +153,20 @@ def test_mongo_empty_database_and_no_name(mongo_server) -> None:
         databroker.open_catalog(mongo_server())
     with pytest.raises(ConfigError, match="Did you forget to include a database"):
         databroker.open_catalog("mongodb://localhost:27017/")
+
+
+def test_misspelled_yaml_driver_names_file_entry_and_closest(tmp_path: Path) -> None:
+    """[fix] A misspelled driver in a YAML entry is a ConfigError naming file, entry and the
+    closest installed driver, not intake's generic 'No plugins loaded'."""
+    from databroker.errors import ConfigError
+
+    path = tmp_path / "typo.yml"
+    path.write_text(
+        "sources:\n  local:\n    driver: bluesky-msgpak-catalog\n"
+        f"    args:\n      paths: '{tmp_path}/*.msgpack'\n"
+    )
+    with pytest.raises(ConfigError) as raised:
+        databroker.open_catalog(f"{path}:local")
+    message = str(raised.value)
+    assert str(path) in message and "'local'" in message
+    assert "Did you mean 'bluesky-msgpack-catalog'?" in message

@@ -297,8 +297,37 @@ def _open_yaml_entry(path: str, entry: str | None, kwargs: dict[str, Any]) -> An
             f"The intake YAML file {path} has no entry {entry!r}; its entries are "
             f"{', '.join(names) or '(none)'}."
         )
-    source = catalog[entry]
+    try:
+        source = catalog[entry]
+    except ValueError as error:
+        problem = unknown_driver(path, entry)
+        if problem is None:
+            raise
+        raise ConfigError(problem) from error
     return source(**kwargs) if kwargs else source
+
+
+def unknown_driver(path: str, entry: str) -> str | None:
+    """Say which driver an intake YAML entry names that no installed package provides (with the
+    closest installed name), or None if its driver is installed."""
+    import difflib
+
+    import intake
+    import yaml
+
+    with open(path, encoding="utf-8") as file:
+        sources = (yaml.safe_load(file) or {}).get("sources") or {}
+    driver = (sources.get(entry) or {}).get("driver")
+    installed = sorted(set(intake.registry))
+    if not isinstance(driver, str) or driver in installed or "." in driver:
+        return None
+    close = difflib.get_close_matches(driver, installed, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    ours = ", ".join(name for name in installed if name.startswith("bluesky-"))
+    return (
+        f"The entry {entry!r} of the intake YAML file {path} names the driver {driver!r}, "
+        f"which no installed package provides.{hint} databroker's drivers are: {ours}."
+    )
 
 
 # -- run files ----------------------------------------------------------------------------
