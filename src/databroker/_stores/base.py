@@ -190,9 +190,7 @@ class CatalogStore(ABC):
         """
         raise self.not_supported("Waiting for runs", "needs a store with supports_waiting")
 
-    def wait_for_arrivals(
-        self, since: str | None, timeout: float | None
-    ) -> tuple[str, list[str]]:
+    def wait_for_arrivals(self, since: str | None, timeout: float | None) -> tuple[str, list[str]]:
         """Like :meth:`arrivals`, blocking until at least one run arrived or ``timeout``
         seconds passed (then ``uids`` is empty). ``timeout=None`` waits indefinitely."""
         raise self.not_supported("Waiting for runs", "needs a store with supports_waiting")
