@@ -164,3 +164,20 @@ def test_events_without_data_and_datum_without_kwargs(catalog: Any, recorder: An
     assert [e["data"] for e in grouped["events"].values()] == [{}, {}]
     assert [d["datum_kwargs"] for d in grouped["datum"].values()] == [{}]
     assert catalog[uid].primary.read().sizes["time"] == 2
+
+
+def test_documents_are_json_and_msgpack_ready(catalog: Any, RE: Any) -> None:
+    """[compat] Every document documents() yields goes through json.dumps and msgpack.packb
+    as it is (the stores keep number columns as numpy arrays; documents have lists)."""
+    import json
+
+    import msgpack
+    from bluesky.plans import count
+    from ophyd.sim import det
+
+    (uid,) = RE(count([det], num=5))
+    for _name, doc in catalog[uid].documents(fill="no"):
+        json.dumps(doc)
+        msgpack.packb(doc)
+    for _name, doc in catalog[uid].primary.read_partition({"index": 1, "fill": "no"}):
+        json.dumps(doc)

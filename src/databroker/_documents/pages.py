@@ -8,6 +8,7 @@ from typing import Any
 __all__ = [
     "pack_datum_page",
     "pack_event_page",
+    "plain_page",
     "slice_page",
     "to_datum_pages",
     "to_event_pages",
@@ -32,6 +33,32 @@ def slice_page(page: Mapping[str, Any], low: int, high: int) -> dict[str, Any]:
         else:
             sliced[key] = value
     return sliced
+
+
+def plain_page(page: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return ``page`` with array columns (numpy, kept by the stores) as lists, as a stored
+    document has them, so that ``json.dumps`` and ``msgpack.packb`` take it; a page without
+    arrays is returned as it is."""
+    if not any(_has_array(value) for value in page.values()):
+        return page
+    plain: dict[str, Any] = {}
+    for key, value in page.items():
+        if isinstance(value, Mapping):
+            plain[key] = {name: _as_list(column) for name, column in value.items()}
+        else:
+            plain[key] = _as_list(value)
+    return plain
+
+
+def _as_list(value: Any) -> Any:
+    tolist = None if isinstance(value, list | str | bytes) else getattr(value, "tolist", None)
+    return tolist() if tolist is not None else value
+
+
+def _has_array(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return any(_has_array(column) for column in value.values())
+    return not isinstance(value, list | str | bytes) and hasattr(value, "tolist")
 
 
 def window_pages(

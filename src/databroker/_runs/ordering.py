@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from .._documents.classes import EventPage
-from .._documents.pages import slice_page
+from .._documents.pages import plain_page, slice_page
 from .view import RunView
 
-__all__ = ["iter_run_documents", "merge_event_pages"]
+__all__ = ["iter_run_documents", "merge_event_pages", "stored_form"]
 
 
 def iter_run_documents(run: RunView, *, strict_order: bool = True) -> Iterator[tuple[str, Any]]:
@@ -30,7 +30,7 @@ def iter_run_documents(run: RunView, *, strict_order: bool = True) -> Iterator[t
             for resource in run.resources():
                 yield "resource", resource
                 for datum_page in run.datum_pages(resource["uid"]):
-                    yield "datum_page", datum_page
+                    yield "datum_page", stored_form(datum_page)
         stream_datum = [doc for d in descriptors for doc in run.stream_datum(d["uid"])]
         for doc in stream_datum:
             uid = doc["stream_resource"]
@@ -45,7 +45,7 @@ def iter_run_documents(run: RunView, *, strict_order: bool = True) -> Iterator[t
         for page in run.event_pages(descriptor_uid)
     ]
     for page in merge_event_pages(pages, strict_order=strict_order):
-        yield "event_page", page
+        yield "event_page", stored_form(page)
     stop = run.stop()
     if stop is not None:
         yield "stop", stop
@@ -100,3 +100,9 @@ def merge_event_pages(
             yield page if isinstance(page, EventPage) else EventPage(page)
         else:
             yield EventPage(slice_page(page, low, high))
+
+
+def stored_form(page: Any) -> Any:
+    """The page as documents() gives it: columns as lists, as stored documents have them."""
+    plain = plain_page(page)
+    return page if plain is page else type(page)(plain)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._documents.classes import wrap
+from .ordering import stored_form
 
 if TYPE_CHECKING:
     from .reader import RunReader
@@ -38,9 +39,9 @@ def stream_partition(
     header += [("resource", r) for r in resources]
     header += [("stream_resource", r) for r in run.stream_resources()]
     datum_partitions = [
-        [("datum_page", page) for page in run.datum_pages(r["uid"])] for r in resources
+        [("datum_page", stored_form(page)) for page in run.datum_pages(r["uid"])] for r in resources
     ]
-    pages = [page for d in descriptors for page in run.event_pages(d["uid"])]
+    pages = [stored_form(page) for d in descriptors for page in run.event_pages(d["uid"])]
     event_partitions = [
         [("event_page", page) for page in pages[i : i + partition_size]]
         for i in range(0, len(pages), partition_size)
