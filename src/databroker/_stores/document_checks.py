@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["document_problem", "start_problem"]
+__all__ = ["document_problem", "one_row_page_is_sound", "start_problem"]
 
 Doc = Mapping[str, Any]
 
@@ -210,9 +210,15 @@ def _columns_problem(page: Doc, field: str, rows: int, optional: bool = False) -
     return None
 
 
-def _one_row_page_is_sound(doc: Doc) -> bool:
+def one_row_page_is_sound(doc: Doc) -> bool:
     """The common case of a page of one event (how msgpack files store single events), in a
-    few type tests; False means "look closer", not "malformed"."""
+    few type tests; False means "look closer", not "malformed".
+
+    True guarantees what :meth:`GrowingEventPage.append_sound_page` relies on: ``uid``,
+    ``time`` and ``seq_num`` are lists of one str, float and int; ``descriptor`` is a
+    non-empty str; ``data``, ``timestamps`` and ``filled`` (if not None) are dicts whose
+    values are all lists of exactly one value; every data key has a timestamp.
+    """
     try:
         uid, time, seq_num = doc["uid"], doc["time"], doc["seq_num"]
         data, timestamps, filled = doc["data"], doc["timestamps"], doc.get("filled")
@@ -231,20 +237,30 @@ def _one_row_page_is_sound(doc: Doc) -> bool:
             and type(data) is dict
             and type(timestamps) is dict
             and data.keys() <= timestamps.keys()
+            # One C-level pass per mapping: every column is exactly a list, of one value.
+            and set(map(type, data.values())) <= _LIST_TYPE
+            and set(map(type, timestamps.values())) <= _LIST_TYPE
+            and set(map(len, data.values())) <= _ONE
+            and set(map(len, timestamps.values())) <= _ONE
         ):
             return False
-        columns = [*data.values(), *timestamps.values()]
-        if filled is not None:
-            if type(filled) is not dict:
-                return False
-            columns.extend(filled.values())
     except KeyError:
         return False
-    return all(type(column) is list and len(column) == 1 for column in columns)
+    if filled is None:
+        return True
+    return (
+        type(filled) is dict
+        and set(map(type, filled.values())) <= _LIST_TYPE
+        and set(map(len, filled.values())) <= _ONE
+    )
+
+
+_LIST_TYPE = frozenset({list})
+_ONE = frozenset({1})
 
 
 def _event_page(doc: Doc) -> str | None:
-    if _one_row_page_is_sound(doc):
+    if one_row_page_is_sound(doc):
         return None
     uids: Any = doc.get("uid")
     if not _is_column(uids):

@@ -15,7 +15,7 @@ from typing import Any
 from .._documents.pages import window_pages
 from ..errors import BrokenReference, DuplicateUniqueID, InvalidDocument
 from .base import Doc, RunStore
-from .document_checks import document_problem
+from .document_checks import document_problem, one_row_page_is_sound
 from .single_events import GrowingEventPage, number_column
 
 __all__ = ["RunDocuments"]
@@ -97,6 +97,11 @@ class RunDocuments(RunStore):
         DuplicateUniqueID
             A uid already added with different content.
         """
+        if name == "event_page" and one_row_page_is_sound(doc):
+            # How a RunEngine's events are stored: checked in a few C-level tests (the
+            # same that document_problem starts with), added without a loop over the keys.
+            self._add_one_row_page(doc)
+            return
         handler = self._handlers.get(name)
         if handler is None:
             raise InvalidDocument(f"Unknown document name {name!r} in {self.source}.")
@@ -188,6 +193,17 @@ class RunDocuments(RunStore):
         pages.append(growing)
         self._growing_location[descriptor] = (descriptor, len(pages) - 1)
         return growing
+
+    def _add_one_row_page(self, doc: Doc) -> None:
+        """Add a page that ``one_row_page_is_sound`` accepted."""
+        descriptor = doc["descriptor"]
+        uid = doc["uid"][0]
+        if uid not in self._event_uids:
+            growing = self._growing.get(descriptor)
+            if growing is not None and growing.append_sound_page(doc):
+                self._event_uids[uid] = self._growing_location[descriptor]
+                return
+        self._add_event_page(doc)
 
     def _add_event_page(self, doc: Doc) -> None:
         descriptor = doc["descriptor"]

@@ -9,7 +9,8 @@ more, so everything above storage sees pages, large ones.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -24,6 +25,10 @@ _NOT_SINGLE = (KeyError, TypeError, ValueError, AttributeError)
 class GrowingEventPage:
     """Consecutive single events of one descriptor with the same data keys, kept as rows.
 
+    The values (and timestamps) of all rows are kept in one flat list, ``len(keys)`` per
+    row: appending a row is one C-level ``extend``, and sealing converts the whole list with
+    one ``np.array`` when the values are floats.
+
     Parameters
     ----------
     descriptor
@@ -33,9 +38,10 @@ class GrowingEventPage:
     """
 
     __slots__ = (
-        "_data",
         "_filled",
-        "_timestamps",
+        "_get",
+        "_stamps",
+        "_values",
         "descriptor",
         "keys",
         "seq_num",
@@ -49,26 +55,59 @@ class GrowingEventPage:
         self.uid: list[Any] = []
         self.seq_num: list[Any] = []
         self.time: list[Any] = []
-        self._data: list[list[Any]] = []
-        self._timestamps: list[list[Any]] = []
+        self._values: list[Any] = []
+        self._stamps: list[Any] = []
         self._filled: list[tuple[int, Mapping[str, Any]]] = []
+        self._get = _getter(keys)
 
     def __len__(self) -> int:
         return len(self.uid)
 
     def append_event(self, event: Mapping[str, Any]) -> bool:
         """Add an ``event`` document; return False (adding nothing) if its keys differ."""
-        keys = self.keys
+        get = self._get
         try:
-            data, timestamps = event["data"], event["timestamps"]
-            if len(data) != len(keys):
+            data = event["data"]
+            if len(data) != len(self.keys):
                 return False
-            values = list(map(data.__getitem__, keys))
-            stamps = list(map(timestamps.__getitem__, keys))
-            row = (event["uid"], event["seq_num"], event["time"])
+            values = get(data)
+            stamps = get(event["timestamps"])
+            uid, seq_num, time = event["uid"], event["seq_num"], event["time"]
         except KeyError:
             return False
-        self._append(row, values, stamps, event.get("filled") or {})
+        filled = event.get("filled")
+        if filled:
+            self._filled.append((len(self.uid), filled))
+        self.uid.append(uid)
+        self.seq_num.append(seq_num)
+        self.time.append(time)
+        self._values.extend(values)
+        self._stamps.extend(stamps)
+        return True
+
+    def append_sound_page(self, page: Mapping[str, Any]) -> bool:
+        """Add a one-event page that :func:`~.document_checks.one_row_page_is_sound` accepted;
+        return False (adding nothing) if its data keys are not this page's keys.
+
+        That check guarantees every column is a list of one value: rows are added without a
+        Python loop over the keys.
+        """
+        get = self._get
+        try:
+            data, timestamps = page["data"], page["timestamps"]
+            if len(data) != len(self.keys) or len(timestamps) != len(self.keys):
+                return False
+            values, stamps = get(data), get(timestamps)
+        except KeyError:
+            return False
+        filled = page.get("filled")
+        if filled:
+            self._filled.append((len(self.uid), {key: value for key, (value,) in filled.items()}))
+        self.uid.extend(page["uid"])
+        self.seq_num.extend(page["seq_num"])
+        self.time.extend(page["time"])
+        self._values.extend(chain.from_iterable(values))
+        self._stamps.extend(chain.from_iterable(stamps))
         return True
 
     def append_page(self, page: Mapping[str, Any]) -> bool:
@@ -92,24 +131,9 @@ class GrowingEventPage:
         self.uid.append(uid)
         self.seq_num.append(seq_num)
         self.time.append(time)
-        self._data.append(values)
-        self._timestamps.append(stamps)
+        self._values.extend(values)
+        self._stamps.extend(stamps)
         return True
-
-    def _append(
-        self,
-        row: tuple[Any, Any, Any],
-        values: list[Any],
-        stamps: list[Any],
-        filled: Mapping[str, Any],
-    ) -> None:
-        if filled:
-            self._filled.append((len(self.uid), filled))
-        self.uid.append(row[0])
-        self.seq_num.append(row[1])
-        self.time.append(row[2])
-        self._data.append(values)
-        self._timestamps.append(stamps)
 
     def event(self, row: int) -> dict[str, Any]:
         """Return event ``row`` as an event document (for duplicate checks)."""
@@ -117,25 +141,28 @@ class GrowingEventPage:
         for at, values in self._filled:
             if at == row:
                 filled = dict(values)
+        width = len(self.keys)
+        cut = slice(row * width, (row + 1) * width)
         return {
             "descriptor": self.descriptor,
             "uid": self.uid[row],
             "seq_num": self.seq_num[row],
             "time": self.time[row],
-            "data": dict(zip(self.keys, self._data[row], strict=True)),
-            "timestamps": dict(zip(self.keys, self._timestamps[row], strict=True)),
+            "data": dict(zip(self.keys, self._values[cut], strict=True)),
+            "timestamps": dict(zip(self.keys, self._stamps[cut], strict=True)),
             "filled": filled,
         }
 
     def seal(self) -> dict[str, Any]:
         """Return the events as one event page: number columns become numpy arrays."""
+        rows = len(self.uid)
         return {
             "descriptor": self.descriptor,
             "uid": self.uid,
             "seq_num": self.seq_num,
             "time": self.time,
-            "data": _columns(self.keys, self._data),
-            "timestamps": _columns(self.keys, self._timestamps),
+            "data": _columns(self.keys, self._values, rows),
+            "timestamps": _columns(self.keys, self._stamps, rows),
             "filled": self._filled_columns(),
         }
 
@@ -147,20 +174,34 @@ class GrowingEventPage:
         return columns
 
 
-def _columns(keys: tuple[str, ...], rows: list[list[Any]]) -> dict[str, Any]:
-    if rows and all(type(value) is float for value in rows[0]):
+def _getter(keys: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """``mapping -> tuple of its values at keys`` (KeyError for a missing key), in C."""
+    if len(keys) >= 2:
+        return itemgetter(*keys)
+    if len(keys) == 1:
+        (key,) = keys
+        return lambda mapping: (mapping[key],)
+    return lambda mapping: ()
+
+
+def _columns(keys: tuple[str, ...], flat: list[Any], rows: int) -> dict[str, Any]:
+    """Columns from ``flat``, the values of ``rows`` rows one after the other."""
+    width = len(keys)
+    if rows and width and set(map(type, flat[:width])) == _FLOAT:
         # Rows of floats (most scalar streams): one conversion for all columns. A column of
         # floats mixed with ints or bools is float64 either way; anything else is not
         # float64 as a whole and goes column by column.
         try:
-            block = np.array(rows)
+            block = np.array(flat)
         except (ValueError, TypeError, OverflowError):
             block = None
-        shape = (len(rows), len(keys))
-        if block is not None and block.dtype == np.float64 and block.shape == shape:
-            columns = np.ascontiguousarray(block.T)
+        if block is not None and block.dtype == np.float64 and block.shape == (rows * width,):
+            columns = np.ascontiguousarray(block.reshape(rows, width).T)
             return {key: columns[i] for i, key in enumerate(keys)}
-    return {key: number_column(list(map(itemgetter(i), rows))) for i, key in enumerate(keys)}
+    return {key: number_column(flat[i::width]) for i, key in enumerate(keys)}
+
+
+_FLOAT = {float}
 
 
 def number_column(values: Any) -> Any:
