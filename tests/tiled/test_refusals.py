@@ -16,7 +16,7 @@ import httpx
 import numpy as np
 import pytest
 
-from .conftest import Served, free_port
+from .conftest import FRAMES, Served, free_port
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -60,8 +60,9 @@ def test_resource_outside_the_served_roots_is_an_error(served: Served, tmp_path:
     with pytest.raises(ExternalFileNotFound, match="outside the roots"):
         array.read_block(NDBlock(0, 0, 0))
     allowed = tree(catalog=served.catalog, roots=[str(served.files[0].parent)])
-    block = allowed[served.image_uid]["primary"]["data"]["img"].read_block(NDBlock(3, 0, 0))
-    np.testing.assert_array_equal(block, np.full((1, 8, 6), 3, dtype=np.uint16))
+    block = allowed[served.image_uid]["primary"]["data"]["img"].read_block(NDBlock(0, 0, 0))
+    expected = np.stack([np.full((8, 6), index, dtype=np.uint16) for index in range(FRAMES)])
+    np.testing.assert_array_equal(block, expected)
 
 
 @pytest.fixture

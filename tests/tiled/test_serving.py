@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
 
-from .conftest import FRAMES, T0, Served
+from .conftest import FRAME_SHAPE, FRAMES, T0, Served
 
 # Tiled's in-process client uses Starlette's TestClient over httpx, which Starlette now
 # deprecates in favour of httpx2; the warning is about the test transport, not our code.
@@ -88,15 +89,49 @@ def test_documents_equal_local_documents(served: Served, client: Any) -> None:
 
 
 def test_one_block_of_an_image_stream_reads_only_its_files(served: Served, client: Any) -> None:
-    """[new] One block of a large image stream is read without the other frames' files."""
-    array = client[served.image_uid]["primary"]["data"]["img"]
-    assert array.shape[0] == FRAMES
-    kept = 7
+    """[new] One block of several frames is read without the other frames' files."""
+    import dask
+
+    per_block = 5
+    frame_bytes = int(np.prod(FRAME_SHAPE)) * np.dtype(np.uint16).itemsize
+    # The stream's blocks are sized when its data is first asked for.
+    with dask.config.set({"array.chunk-size": f"{per_block * frame_bytes}B"}):
+        array = client[served.image_uid]["primary"]["data"]["img"]
+    assert array.chunks[0] == (per_block,) * (FRAMES // per_block)
+    kept = range(2 * per_block, 3 * per_block)  # block 2
     for index, path in enumerate(served.files):
-        if index != kept:
-            path.unlink()  # any read of another frame would now fail
-    block = array.read_block((kept, 0, 0))
-    np.testing.assert_array_equal(block, np.full((1, 8, 6), kept, dtype=np.uint16))
+        if index not in kept:
+            path.unlink()  # any read of another block's frame would now fail
+    block = array.read_block((2, 0, 0))
+    expected = np.stack([np.full(FRAME_SHAPE, index, dtype=np.uint16) for index in kept])
+    np.testing.assert_array_equal(block, expected)
+
+
+def test_image_stream_blocks_hold_several_events(served: Served, client: Any) -> None:
+    """[new] An image stream is served in blocks of several events, not one block per event."""
+    from databroker._tiled.run import BLOCK_BYTES
+
+    array = client[served.image_uid]["primary"]["data"]["img"]
+    assert array.chunks == ((FRAMES,), (FRAME_SHAPE[0],), (FRAME_SHAPE[1],))
+    assert FRAMES * int(np.prod(FRAME_SHAPE)) * 2 <= BLOCK_BYTES
+
+
+def test_blocks_are_capped_below_dask_chunk_size(served: Served, client: Any) -> None:
+    """[new] A large array.chunk-size still gives blocks of at most BLOCK_BYTES each."""
+    import dask
+
+    from databroker._tiled import run
+
+    frame_bytes = int(np.prod(FRAME_SHAPE)) * np.dtype(np.uint16).itemsize
+    with (
+        mock.patch.object(run, "BLOCK_BYTES", 4 * frame_bytes),
+        dask.config.set({"array.chunk-size": "1GiB"}),
+    ):
+        array = client[served.image_uid]["primary"]["data"]["img"]
+    assert array.chunks[0] == (4,) * (FRAMES // 4)
+    np.testing.assert_array_equal(
+        array.read(), served.catalog[served.image_uid].primary.read()["img"].values
+    )
 
 
 def test_image_read_equals_local(served: Served, client: Any) -> None:

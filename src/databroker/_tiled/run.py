@@ -5,7 +5,9 @@ one child per stream; a stream (spec ``BlueskyEventStream``, version 1) has meta
 ``descriptors`` and ``stream_name`` and the children ``data``, ``timestamps``, ``config`` and
 ``config_timestamps``. A run is opened (through the composition root, ``ReadContext``) only
 when its streams are asked for; a stream's ``data`` arrays are dask-backed, so a block reads
-only the events (and the external files) of that block.
+only the events (and the external files) of that block. External fields are served in blocks
+of as many events as fit in dask's ``array.chunk-size``, at most :data:`BLOCK_BYTES`: a whole
+read is a few block reads on the server, and one block still opens only its own files.
 """
 
 from __future__ import annotations
@@ -27,10 +29,26 @@ from .._runs.context import ReadContext
 from .._runs.reader import RunReader
 from .._stores.base import CatalogStore, Doc
 
-__all__ = ["RUN_SPEC", "STREAM_SPEC", "RunAdapter", "plain", "stream_adapter", "summary"]
+__all__ = [
+    "BLOCK_BYTES",
+    "RUN_SPEC",
+    "STREAM_SPEC",
+    "RunAdapter",
+    "plain",
+    "stream_adapter",
+    "summary",
+]
 
 RUN_SPEC = Spec("BlueskyRun", version="1")
 STREAM_SPEC = Spec("BlueskyEventStream", version="1")
+
+#: The largest block of an external field, in bytes: below the stock client's 100 MiB split
+#: size and the server's 300 MB response limit, so a block is always one response.
+BLOCK_BYTES = 64 * 2**20
+
+# dask's configuration is process-global: one stream is built at a time under a chunk size
+# set here, so that concurrent requests never restore each other's value.
+_CHUNK_SIZE_LOCK = threading.Lock()
 
 
 def plain(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -174,7 +192,7 @@ def stream_adapter(reader: RunReader, name: str) -> MapAdapter:
     descriptors = [plain(d) for d in reader.stream_descriptors(name)]
     children = OneShotCachedMap(
         {
-            "data": lambda: DatasetAdapter.from_dataset(_lazy_per_row(reader, name)),
+            "data": lambda: DatasetAdapter.from_dataset(_lazy_in_blocks(reader, name)),
             "timestamps": lambda: DatasetAdapter.from_dataset(reader.read_timestamps(name)),
             "config": lambda: _config(reader, name, timestamps=False),
             "config_timestamps": lambda: _config(reader, name, timestamps=True),
@@ -187,15 +205,19 @@ def stream_adapter(reader: RunReader, name: str) -> MapAdapter:
     )
 
 
-def _lazy_per_row(reader: RunReader, name: str) -> Any:
-    """The stream as a lazy Dataset whose external fields have one row per chunk, so a Tiled
-    block is one event and reads only that event's files (other fields: one chunk)."""
+def _lazy_in_blocks(reader: RunReader, name: str) -> Any:
+    """The stream as a lazy Dataset whose external fields have chunks of at most
+    ``min(array.chunk-size, BLOCK_BYTES)`` bytes (at least one event), so a Tiled block is a
+    few events and reads only those events' files (other fields: one chunk)."""
     import dask
+    from dask.utils import parse_bytes
 
     # The assembly layer sizes external chunks by dask's array.chunk-size when it builds
-    # the array; one byte gives one row per chunk.
-    with dask.config.set({"array.chunk-size": "1B"}):
-        return reader.read_stream(name, lazy=True)
+    # the array (one piece never spans two resources).
+    with _CHUNK_SIZE_LOCK:
+        configured = parse_bytes(dask.config.get("array.chunk-size"))
+        with dask.config.set({"array.chunk-size": min(configured, BLOCK_BYTES)}):
+            return reader.read_stream(name, lazy=True)
 
 
 def _config(reader: RunReader, name: str, *, timestamps: bool) -> MapAdapter:
