@@ -9,7 +9,7 @@ more, so everything above storage sees pages, large ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -75,14 +75,7 @@ class GrowingEventPage:
             uid, seq_num, time = event["uid"], event["seq_num"], event["time"]
         except KeyError:
             return False
-        filled = event.get("filled")
-        if filled:
-            self._filled.append((len(self.uid), filled))
-        self.uid.append(uid)
-        self.seq_num.append(seq_num)
-        self.time.append(time)
-        self._values.extend(values)
-        self._stamps.extend(stamps)
+        self._append_row(uid, seq_num, time, values, stamps, event.get("filled"))
         return True
 
     def append_sound_page(self, page: Mapping[str, Any]) -> bool:
@@ -126,6 +119,18 @@ class GrowingEventPage:
                 filled = {key: value for key, (value,) in filled.items()}
         except _NOT_SINGLE:
             return False
+        self._append_row(uid, seq_num, time, values, stamps, filled)
+        return True
+
+    def _append_row(
+        self,
+        uid: Any,
+        seq_num: Any,
+        time: Any,
+        values: Iterable[Any],
+        stamps: Iterable[Any],
+        filled: Mapping[str, Any] | None,
+    ) -> None:
         if filled:
             self._filled.append((len(self.uid), filled))
         self.uid.append(uid)
@@ -133,7 +138,6 @@ class GrowingEventPage:
         self.time.append(time)
         self._values.extend(values)
         self._stamps.extend(stamps)
-        return True
 
     def event(self, row: int) -> dict[str, Any]:
         """Return event ``row`` as an event document (for duplicate checks)."""
