@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import json
 import subprocess
 import sys
+from pathlib import Path
 
+import event_model
 import pytest
 
 HEAVY = ["pymongo", "dask", "xarray", "pandas", "h5py", "tifffile"]
@@ -18,6 +21,60 @@ def test_import_databroker_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+#: What a numpy-backed read() has no use for: dask.array imports scipy (dask.array.fft) and,
+#: when installed, sparse (which imports numba); xarray's duck-array checks import sparse too.
+READ_HEAVY = ["dask.array", "sparse", "numba", "scipy"]
+
+_FIRST_READ = f"""\
+import json, sys, databroker
+catalog = databroker.open_catalog(sys.argv[1])
+run = catalog[-1]
+run.metadata, repr(catalog), repr(run), run._repr_html_(), repr(run.primary)
+dataset = run.primary.read()
+before = [m for m in {READ_HEAVY!r} if m in sys.modules]
+lazy = run.primary.to_dask()
+print(json.dumps({{
+    "x": dataset["x"].values.tolist(),
+    "before": before,
+    "lazy": type(lazy["x"].data).__module__,
+    "lazy_x": lazy["x"].values.tolist(),
+}}))
+"""
+
+
+def _write_msgpack_run(directory: Path) -> None:
+    """Write a three-event scalar run with the msgpack driver's own serializer."""
+    from databroker._drivers.msgpack import BlueskyMsgpackCatalog
+
+    write = BlueskyMsgpackCatalog(str(directory / "*.msgpack")).serializer()
+    run = event_model.compose_run()
+    write("start", run.start_doc)
+    stream = run.compose_descriptor(
+        name="primary", data_keys={"x": {"dtype": "number", "shape": [], "source": "sim"}}
+    )
+    write("descriptor", stream.descriptor_doc)
+    for i in range(1, 4):
+        write("event", stream.compose_event(data={"x": float(i)}, timestamps={"x": 0.0}))
+    write("stop", run.compose_stop())
+    getattr(write, "close", lambda: None)()
+
+
+def test_first_read_does_not_import_dask_array(tmp_path: Path) -> None:
+    """[new] Opening, showing and read() of a scalar stream import no dask.array; to_dask() does."""
+    _write_msgpack_run(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", _FIRST_READ, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["x"] == [1.0, 2.0, 3.0]
+    assert report["before"] == []
+    assert report["lazy"].startswith("dask.array")
+    assert report["lazy_x"] == [1.0, 2.0, 3.0]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import dask.array as da
 import xarray as xr
 
 from .columns import Part, gather, gather_timestamps
@@ -74,6 +73,8 @@ def build_config(
     row_index = table.rows.descriptor
     namer = DimNamer()
     variables: dict[str, Any] = {}
+    if lazy:  # read() returns numpy and must not import dask.array (scipy, numba)
+        import dask.array as da
     for key in keys:
         parts = [
             Part(i, _value(d, object_name, section, key), 1) for i, d in enumerate(descriptors)

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-import dask.array as da
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from .._fill import is_datum_field, is_stream_field
@@ -22,11 +22,13 @@ from .stream_data import StreamData
 __all__ = ["build_dataset", "build_timestamps", "dataset_metadata", "row_coords", "variable"]
 
 
-def row_coords(rows: Rows) -> dict[str, tuple[str, np.ndarray]]:
+def row_coords(rows: Rows) -> dict[str, xr.Variable]:
     """Return the coordinates of the rows: ``time``, plus ``seq_num`` for StreamDatum rows."""
-    coords = {"time": ("time", rows.time)}
+    # Given the index, xarray skips converting the values through its duck-array checks, which
+    # import cupy, pint and sparse (with numba and scipy) when they are installed.
+    coords: dict[str, xr.Variable] = {"time": xr.IndexVariable(("time",), pd.Index(rows.time))}
     if rows.by_seq_num:
-        coords["seq_num"] = ("time", rows.seq_num)
+        coords["seq_num"] = variable(("time",), rows.seq_num)
     return coords
 
 
@@ -36,9 +38,13 @@ def variable(
     """Return an ``xarray.Variable``, keeping object arrays as they are.
 
     xarray passes object arrays through pandas, which (pandas 3) turns the None of missing
-    strings into NaN; the rules say None, so object data skip that conversion.
+    strings into NaN; the rules say None, so object data skip that conversion. Plain numpy
+    arrays (not datetimes, which pandas normalises) skip it too, as xarray would return them
+    unchanged: its check for a masked dask array imports ``dask.array`` (and scipy and numba
+    with it, when installed), which ``read()`` never needs.
     """
-    return xr.Variable(dims, values, attrs, fastpath=values.dtype == object)
+    plain = type(values) is np.ndarray and values.dtype.kind not in "Mm"
+    return xr.Variable(dims, values, attrs, fastpath=plain or values.dtype == object)
 
 
 def _attrs(stream: StreamData, field: str) -> dict[str, str]:
@@ -93,6 +99,8 @@ def build_dataset(
     plans = {field: _plan(stream, table, field, owner_uids) for field in fields}
     namer = DimNamer()
     variables: dict[str, Any] = {}
+    if lazy:  # read() returns numpy and must not import dask.array (scipy, numba)
+        import dask.array as da
     for field, plan in plans.items():
         values: Any = plan.load(lazy=lazy) if isinstance(plan, ExternalPlan) else plan
         if lazy and not isinstance(values, da.Array):

@@ -12,13 +12,9 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dask
-import dask.array as da
 import numpy as np
-from dask.base import tokenize
-from dask.utils import parse_bytes
 
 from .._fill import ExternalLoader, HandlerPool, is_stream_field
 from ..errors import BrokenReference, DatabrokerWarning, InvalidEventData
@@ -36,6 +32,9 @@ from .external_chunks import (
 )
 from .external_rows import ExternalRows
 from .rows import StreamTable
+
+if TYPE_CHECKING:
+    import dask.array as da
 
 __all__ = ["ExternalPlan", "plan_external"]
 
@@ -228,6 +227,12 @@ def _chunk_identity(chunk: Chunk) -> tuple[Any, ...]:
 
 
 def _lazy(field: str, data_key: Doc, chunks: Sequence[Chunk], pool: HandlerPool) -> da.Array:
+    # Imported here: read() loads eagerly and must not import dask.array (scipy, numba).
+    import dask
+    import dask.array as da
+    from dask.base import tokenize
+    from dask.utils import parse_bytes
+
     shape, dtype = choose_layout(field, data_key, _probe(chunks, pool))
     dtype = _final_dtype(dtype, chunks)
     row_bytes = max(int(np.prod(shape)) * dtype.itemsize, 1)
