@@ -81,3 +81,61 @@ def test_one_row_page_resent_identically_is_kept_once() -> None:
     pages = [_page(0, {"a": 1.0}), _page(1, {"a": 2.0}), _page(1, {"a": 2.0})]
     (page,) = list(_run(pages).event_pages("d1"))
     np.testing.assert_array_equal(page["data"]["a"], [1.0, 2.0])
+
+
+def _batched(pages: list[dict[str, Any]]) -> RunDocuments:
+    run = _run([])
+    assert run.add_one_row_pages(pages)
+    return run
+
+
+def _stored(run: RunDocuments) -> list[dict[str, Any]]:
+    return [
+        {
+            **page,
+            "data": {k: list(np.asarray(v)) for k, v in page["data"].items()},
+            "timestamps": {k: list(np.asarray(v)) for k, v in page["timestamps"].items()},
+            "time": list(np.asarray(page["time"])),
+        }
+        for page in run.event_pages("d1")
+    ]
+
+
+def test_one_row_pages_added_at_once_are_stored_as_added_one_by_one() -> None:
+    """Adding a batch of one-event pages gives the pages adding them singly gives [new]."""
+    pages = [_page(i, {"x": 0.5 * i, "n": i, "s": f"id{i}"}) for i in range(20)]
+    assert _stored(_batched(pages)) == _stored(_run(pages))
+    run = _batched(pages[:10])
+    assert run.add_one_row_pages(pages[10:])  # continues the page being grown
+    assert _stored(run) == _stored(_run(pages))
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda page: page["data"].__setitem__("x", [1.0, 2.0]),
+        lambda page: page["data"].__setitem__("x", "a"),
+        lambda page: page["timestamps"].pop("x"),
+        lambda page: page.__setitem__("uid", ["e1"]),  # the uid of another page
+        lambda page: page.__setitem__("descriptor", "d2"),
+        lambda page: page.__setitem__("time", [float("nan")]),
+        lambda page: page.__setitem__("seq_num", [1.5]),
+        lambda page: page.__setitem__("filled", {"x": [False]}),
+        lambda page: page["data"].__setitem__("y", [1.0]),
+    ],
+)
+def test_a_batch_with_one_unusual_page_is_left_to_the_single_path(spoil: Any) -> None:
+    """One page the single-page checks would look closer at makes the whole batch refused,
+    adding nothing, so that adding one by one says what is wrong [new]."""
+    pages = [_page(i, {"x": 0.5 * i}) for i in range(10)]
+    spoil(pages[6])
+    run = _run([])
+    assert not run.add_one_row_pages(pages)
+    assert list(run.event_pages("d1")) == []
+
+
+def test_a_batch_repeating_a_uid_already_added_is_refused() -> None:
+    """Pages whose uid the run already has go one by one (to be compared) [new]."""
+    pages = [_page(i, {"x": 0.5 * i}) for i in range(10)]
+    run = _batched(pages[:5])
+    assert not run.add_one_row_pages(pages[4:])

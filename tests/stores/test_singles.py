@@ -17,7 +17,12 @@ from databroker._drivers.jsonl import BlueskyJSONLCatalog
 from databroker._drivers.msgpack import BlueskyMsgpackCatalog
 from databroker._stores.files import jsonl_format, msgpack_format
 from databroker._stores.run_documents import RunDocuments
-from databroker.errors import CorruptFileError, DuplicateUniqueID, InvalidDocument
+from databroker.errors import (
+    CorruptFileError,
+    DuplicateUniqueID,
+    InvalidDocument,
+    MalformedRecord,
+)
 
 CATALOGS = {"msgpack": BlueskyMsgpackCatalog, "jsonl": BlueskyJSONLCatalog}
 SERIALIZERS = {"msgpack": suitcase.msgpack.Serializer, "jsonl": suitcase.jsonl.Serializer}
@@ -291,3 +296,25 @@ def test_the_garbage_collector_is_restored_after_a_failed_decode(
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_a_malformed_page_among_many_names_its_own_record(tmp_path: Path) -> None:
+    """A damaged one-event page deep in a msgpack file of single events is reported at its
+    own byte offset, with the events before it kept, even though pages are added in batches
+    [new]."""
+    import msgpack
+
+    directory = tmp_path / "runs"
+    _write(directory, "msgpack", 300)
+    (path,) = directory.glob("*.msgpack")
+    with open(path, "rb") as file:
+        records = list(msgpack.Unpacker(file, raw=False, strict_map_key=False))
+    pages = [i for i, (name, _) in enumerate(records) if name == "event_page"]
+    bad = pages[200]
+    records[bad][1]["data"] = {key: "spoiled" for key in records[bad][1]["data"]}
+    encoded = [msgpack.packb(record, use_bin_type=True) for record in records]
+    path.write_bytes(b"".join(encoded))
+    offset = sum(map(len, encoded[:bad]))
+    run = _catalog(directory, "msgpack")[-1]
+    with pytest.raises(MalformedRecord, match=f"byte offset {offset}[^0-9]"):
+        run.primary.read()

@@ -16,7 +16,7 @@ from .._documents.pages import window_pages
 from ..errors import BrokenReference, DuplicateUniqueID, InvalidDocument
 from .base import Doc, RunStore
 from .document_checks import document_problem, one_row_page_is_sound
-from .single_events import GrowingEventPage, number_column
+from .single_events import GrowingEventPage, number_column, one_row_pages
 
 __all__ = ["RunDocuments"]
 
@@ -111,6 +111,32 @@ class RunDocuments(RunStore):
                 f"{_describe(name, doc)} in {self.source} is malformed: {problem}."
             )
         handler(doc)
+
+    def add_one_row_pages(self, pages: list[Any]) -> bool:
+        """Add consecutive one-event ``event_page`` documents at once, if all are sound.
+
+        Returns
+        -------
+        bool
+            False, adding nothing, unless every page passes the checks that :meth:`add`
+            makes of a one-event page, all belong to one descriptor, share one set of data
+            keys, have no ``filled`` entries and uids not seen before: then :meth:`add` them
+            one by one, which says what is wrong, if anything.
+        """
+        if not pages or type(pages[0]) is not dict:
+            return False
+        descriptor = pages[0].get("descriptor")
+        growing = self._growing.get(descriptor) if type(descriptor) is str else None
+        rows = one_row_pages(pages, growing.keys if growing is not None else None)
+        if rows is None and growing is not None:  # other keys than the page being grown
+            rows, growing = one_row_pages(pages), None
+        if rows is None or not self._event_uids.keys().isdisjoint(rows.uid):
+            return False
+        if growing is None:
+            growing = self._grow(rows.descriptor, rows.keys)
+        growing.append_rows(rows)
+        self._event_uids.update(dict.fromkeys(rows.uid, self._growing_location[rows.descriptor]))
+        return True
 
     def seal(self) -> None:
         """Close the pages being grown from single documents: later ones start new pages."""

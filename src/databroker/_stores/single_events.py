@@ -10,13 +10,15 @@ more, so everything above storage sees pages, large ones.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from itertools import chain
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
-__all__ = ["GrowingEventPage", "number_column"]
+from .document_checks import _TIME_LIMIT
+
+__all__ = ["GrowingEventPage", "OneRowPages", "number_column", "one_row_pages"]
 
 # What a document that is not a well-formed single event raises while its values are read.
 _NOT_SINGLE = (KeyError, TypeError, ValueError, AttributeError)
@@ -122,6 +124,15 @@ class GrowingEventPage:
         self._append_row(uid, seq_num, time, values, stamps, filled)
         return True
 
+    def append_rows(self, rows: OneRowPages) -> None:
+        """Add the rows of consecutive one-event pages checked by :func:`one_row_pages`
+        against this page's keys."""
+        self.uid.extend(rows.uid)
+        self.seq_num.extend(rows.seq_num)
+        self.time.extend(rows.time)
+        self._values.extend(rows.values)
+        self._stamps.extend(rows.stamps)
+
     def _append_row(
         self,
         uid: Any,
@@ -176,6 +187,105 @@ class GrowingEventPage:
             for key, value in values.items():
                 columns.setdefault(key, [False] * len(self.uid))[row] = value
         return columns
+
+
+class OneRowPages:
+    """The rows of consecutive one-event pages, flat: ``len(keys)`` values per row."""
+
+    __slots__ = ("descriptor", "keys", "seq_num", "stamps", "time", "uid", "values")
+
+    def __init__(self, descriptor: str, keys: tuple[str, ...], columns: list[list[Any]]) -> None:
+        self.descriptor = descriptor
+        self.keys = keys
+        self.uid, self.seq_num, self.time, self.values, self.stamps = columns
+
+
+def one_row_pages(pages: list[Any], keys: tuple[str, ...] | None = None) -> OneRowPages | None:
+    """Check consecutive one-event pages all at once and return their rows, or None.
+
+    None means "add them one by one" (which says what is wrong, if anything): a page that
+    ``one_row_page_is_sound`` would refuse, pages of more than one descriptor, data or
+    timestamp keys other than ``keys`` (default: the first page's data keys), a page with
+    ``filled`` entries, a uid given twice. Every test is one C-level pass over all pages, so
+    a RunEngine's events cost a few hundred nanoseconds each instead of a few microseconds.
+
+    Parameters
+    ----------
+    pages
+        The decoded ``event_page`` documents, in file order.
+    keys
+        The data keys every page must have exactly (in the order of the returned values).
+    """
+    try:
+        if set(map(type, pages)) != _DICT:
+            return None
+        fields = list(map(_PAGE_FIELDS, pages))
+    except (KeyError, TypeError):
+        return None
+    uid, time, seq_num, descriptors, data, timestamps = (
+        list(column) for column in zip(*fields, strict=True)
+    )
+    descriptor = descriptors[0]
+    if type(descriptor) is not str or not descriptor or set(descriptors) != {descriptor}:
+        return None
+    if any(map(dict.get, pages, repeat("filled"))):
+        return None
+    flat = [_flat_cells(column) for column in (uid, seq_num, time)]
+    if flat[0] is None or flat[1] is None or flat[2] is None:
+        return None
+    uids, seq_nums, times = flat
+    if (
+        set(map(type, uids)) != _STR
+        or not all(uids)
+        or len(set(uids)) != len(uids)
+        or set(map(type, seq_nums)) != _INT
+        or set(map(type, times)) != _FLOAT
+        or not bool(np.all(np.abs(np.array(times)) < _TIME_LIMIT))
+    ):
+        return None
+    if keys is None:
+        keys = tuple(data[0]) if type(data[0]) is dict else ()
+    values = _flat_rows(data, keys)
+    stamps = _flat_rows(timestamps, keys)
+    if values is None or stamps is None:
+        return None
+    return OneRowPages(descriptor, keys, [uids, seq_nums, times, values, stamps])
+
+
+_PAGE_FIELDS = itemgetter("uid", "time", "seq_num", "descriptor", "data", "timestamps")
+_DICT = {dict}
+_LIST = {list}
+_STR = {str}
+_INT = {int}
+
+
+def _flat_cells(cells: list[Any]) -> list[Any] | None:
+    """The values of ``cells`` if every cell is a list of exactly one value, else None."""
+    if set(map(type, cells)) != _LIST:
+        return None
+    try:
+        return [value for (value,) in cells]
+    except ValueError:  # a list of another length
+        return None
+
+
+def _flat_rows(mappings: list[Any], keys: tuple[str, ...]) -> list[Any] | None:
+    """The values at ``keys`` of mappings that have exactly those keys (each a list of one
+    value), row after row; None if any has other keys or values."""
+    if set(map(type, mappings)) != _DICT or set(map(len, mappings)) != {len(keys)}:
+        return None
+    if not keys:
+        return []
+    try:
+        rows = list(map(_getter(keys), mappings))
+    except KeyError:
+        return None
+    if set(map(type, chain.from_iterable(rows))) != _LIST:
+        return None
+    try:
+        return [value for row in rows for (value,) in row]
+    except ValueError:
+        return None
 
 
 def _getter(keys: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:

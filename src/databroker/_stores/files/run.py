@@ -52,13 +52,12 @@ class RunFileReader:
 class _Decoded:
     """Documents decoded from a file up to ``offset``, as the file was at ``signature``."""
 
-    __slots__ = ("count", "documents", "offset", "signature")
+    __slots__ = ("documents", "offset", "signature")
 
     def __init__(self, path: str) -> None:
         self.documents = RunDocuments(source=path)
         self.offset = 0
         self.signature: _Signature | None = None
-        self.count = 0
 
 
 class FileRun(RunStore):
@@ -121,23 +120,57 @@ class FileRun(RunStore):
         if signature[0] < decoded.offset:  # rewritten, not appended: start over
             decoded = self._full = _Decoded(self.path)
         documents = decoded.documents
-        add = documents.add
+        # Consecutive event pages of one descriptor wait in ``pages`` (their end offsets in
+        # ``ends``) and are added together: one-event pages, as a RunEngine writes them,
+        # are then checked and added in a few passes over all of them.
+        pages: list[dict[str, Any]] = []
+        ends: list[int] = []
+        waiting: Any = None  # the descriptor of the pages waiting
         try:
             with collector_paused():
                 for end, name, doc in self._reader.iter_documents(self.path, decoded.offset):
-                    decoded.count += 1
-                    try:
-                        add(name, doc)
-                    except _MALFORMED as error:
-                        raise self._malformed(decoded.offset, end, name, error) from error
-                    decoded.offset = end
+                    if name == "event_page":
+                        if doc.get("descriptor") != waiting or len(pages) >= _BATCH:
+                            full, full_ends = pages, ends
+                            pages, ends, waiting = [], [], doc.get("descriptor")
+                            self._add_pages(decoded, full, full_ends)
+                        pages.append(doc)
+                        ends.append(end)
+                        continue
+                    if pages:
+                        full, full_ends = pages, ends
+                        pages, ends, waiting = [], [], None
+                        self._add_pages(decoded, full, full_ends)
+                    self._add(decoded, name, doc, end)
         finally:
-            documents.seal()
+            try:
+                self._add_pages(decoded, pages, ends)  # kept when a later record is damaged
+            finally:
+                documents.seal()
         decoded.signature = signature
         self._outline = None  # the full decode answers everything from now on
         if documents.stop() is not None:
             self._complete = True
         return documents
+
+    def _add(self, decoded: _Decoded, name: str, doc: dict[str, Any], end: int) -> None:
+        """Add one decoded document that ends at byte ``end``; name its record if it fails."""
+        try:
+            decoded.documents.add(name, doc)
+        except _MALFORMED as error:
+            raise self._malformed(decoded.offset, end, name, error) from error
+        decoded.offset = end
+
+    def _add_pages(self, decoded: _Decoded, pages: list[Any], ends: list[int]) -> None:
+        """Add event pages ending at bytes ``ends``: all at once if they are one-event
+        pages of one descriptor, else one by one."""
+        if not pages:
+            return
+        if len(pages) >= _MIN_BATCH and decoded.documents.add_one_row_pages(pages):
+            decoded.offset = ends[-1]
+            return
+        for doc, end in zip(pages, ends, strict=True):
+            self._add(decoded, "event_page", doc, end)
 
     def _outline_documents(self) -> RunDocuments:
         """The documents other than events and datum, without decoding those."""
@@ -156,7 +189,6 @@ class FileRun(RunStore):
             documents = outline.documents
 
             def add(name: str, doc: dict[str, Any], start: int, end: int) -> None:
-                outline.count += 1
                 try:
                     documents.add(name, doc)
                 except _MALFORMED as error:
@@ -259,6 +291,11 @@ class FileRun(RunStore):
 
         return file_mtime(self.path) if self.stop() is None else None
 
+
+#: Pages added at once: enough to make each check's fixed cost vanish, few enough that the
+#: decoded documents of one batch stay small. Fewer than _MIN_BATCH are added one by one.
+_BATCH = 4096
+_MIN_BATCH = 8
 
 #: What adding a decoded document can raise: our errors, and (for a document the checks of
 #: RunDocuments miss) the bare errors of code that trusted its structure.
