@@ -230,10 +230,9 @@ def one_row_pages(pages: list[Any], keys: tuple[str, ...] | None = None) -> OneR
         return None
     if any(map(dict.get, pages, repeat("filled"))):
         return None
-    flat = [_flat_cells(column) for column in (uid, seq_num, time)]
-    if flat[0] is None or flat[1] is None or flat[2] is None:
+    uids, seq_nums, times = _flat_cells(uid), _flat_cells(seq_num), _flat_cells(time)
+    if uids is None or seq_nums is None or times is None:
         return None
-    uids, seq_nums, times = flat
     if (
         set(map(type, uids)) != _STR
         or not all(uids)
