@@ -1,7 +1,8 @@
 """Documents → columns → xarray/dask: the Datasets of ``BlueskyEventStream``.
 
-Imported lazily (only by ``read()``/``to_dask()`` and friends), so it may import numpy,
-xarray and dask at module level.
+Imported lazily (only by ``read()``/``to_dask()`` and friends), so it may import numpy and
+xarray at module level; dask only inside the functions that build dask arrays, because
+``dask.array`` imports scipy (and sparse, numba) that a numpy-backed ``read()`` never needs.
 """
 
 from .config import build_config, config_objects
