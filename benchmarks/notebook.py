@@ -19,7 +19,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,38 +68,58 @@ def _bytecode_env(cache: Path) -> dict[str, str]:
     return env
 
 
-def _import_floor(modules: str, repeat: int, env: dict[str, str]) -> Sample:
-    """What importing ``modules`` alone costs in a fresh interpreter (after one untimed run)."""
+def _import_floor(modules: str, env: dict[str, str]) -> float:
+    """Seconds to import ``modules`` alone in a fresh interpreter."""
     code = _IMPORT_FLOOR_CODE.format(modules=modules)
-    values = []
-    for attempt in range(repeat + 1):
-        done = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-        )
-        if attempt:
-            values.append(float(json.loads(done.stdout.strip().splitlines()[-1])["seconds"]))
-    return Sample(tuple(values))
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
 
 
-def _first_read(directory: Path, events: int, repeat: int, env: dict[str, str]) -> Sample:
-    """Time import + open + first read in ``repeat`` fresh interpreters (after one untimed)."""
-    values = []
+def _first_read(directory: Path, events: int, env: dict[str, str]) -> float:
+    """Seconds of import + open + first read in a fresh interpreter, the result checked."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_READ_CODE, str(directory)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    if done.returncode != 0:
+        raise CheckFailed(f"first read exited {done.returncode}: {done.stderr[-2000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    check(result["rows"] == events, f"read {result['rows']} rows of {events}")
+    check(not result["dask.array"], "read() imported dask.array")
+    return float(result["seconds"])
+
+
+def _interleaved(cases: dict[str, Callable[[], float]], repeat: int) -> dict[str, Any]:
+    """Run every case once untimed (it writes the bytecode), then ``repeat`` rounds of every
+    case in turn, so that floors and reads see the same load of a shared machine.
+
+    Returns each case's :class:`Sample`, or the exception that stopped it.
+    """
+    values: dict[str, list[float]] = {name: [] for name in cases}
+    failed: dict[str, Exception] = {}
     for attempt in range(repeat + 1):
-        done = subprocess.run(
-            [sys.executable, "-c", _FIRST_READ_CODE, str(directory)],
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
-        )
-        if done.returncode != 0:
-            raise CheckFailed(f"first read exited {done.returncode}: {done.stderr[-2000:]}")
-        result = json.loads(done.stdout.strip().splitlines()[-1])
-        check(result["rows"] == events, f"read {result['rows']} rows of {events}")
-        check(not result["dask.array"], "read() imported dask.array")
-        if attempt:
-            values.append(float(result["seconds"]))
-    return Sample(tuple(values))
+        for name, case in cases.items():
+            if name in failed:
+                continue
+            try:
+                value = case()
+            except Exception as error:  # becomes the row's error
+                failed[name] = error
+                continue
+            if attempt:
+                values[name].append(value)
+    return {name: failed.get(name) or Sample(tuple(values[name])) for name in cases}
+
+
+def _sample(result: Any) -> Sample:
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def _formatter() -> Any:
@@ -133,27 +154,21 @@ def notebook(ctx: Any) -> Iterator[Row]:
     freeze()
     formatter = _formatter()
     env = _bytecode_env(root / "bytecode")
-    floors = {
-        "": _import_floor(FLOOR_WITH_DASK, ctx.repeat, env),
-        "; floor: numpy+pandas+xarray": _import_floor(FLOOR_XARRAY, ctx.repeat, env),
+    floors = {"": FLOOR_WITH_DASK, "; floor: numpy+pandas+xarray": FLOOR_XARRAY}
+    cases: dict[str, Callable[[], float]] = {
+        modules: partial(_import_floor, modules, env) for modules in floors.values()
     }
-    first_reads: dict[str, Sample] = {}
-
-    def first_read(name: str) -> Sample:
-        """One measurement per backend, shown against each floor."""
-        if name not in first_reads:
-            path = tiny.paths[name].parent
-            first_reads[name] = _first_read(path, tiny.events, ctx.repeat, env)
-        return first_reads[name]
-
     for name in names:
-        for suffix, floor in floors.items():
+        cases[name] = partial(_first_read, tiny.paths[name].parent, tiny.events, env)
+    samples = _interleaved(cases, ctx.repeat)
+    for name in names:
+        for suffix, modules in floors.items():
             yield _row(
                 ctx,
                 f"first catalog + read(), fresh interpreter (10 events{suffix})",
                 name,
-                lambda name=name: first_read(name),
-                floor,
+                partial(_sample, samples[name]),
+                _sample(samples[modules]),
                 FIRST_READ_TARGET,
             )
 
