@@ -12,9 +12,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import stat
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,9 +32,10 @@ __all__ = ["OpenedBundle", "open_bundle"]
 class OpenedBundle:
     """A bundle's members: files of a directory, or members read straight from a zip.
 
-    A zip of ours is never extracted as a whole: external files are streamed from it into
-    their staging area, and only the (small) document files are copied, checksummed, into a
-    scratch directory to be decoded. A databroker-pack zip is extracted first.
+    A zip of ours is never extracted as a whole: external files and run files copied byte
+    for byte are streamed from it into their staging areas (hashed as they are copied), and
+    only the run files to decode are copied, checksummed, into a scratch directory. A
+    databroker-pack zip is extracted first.
     """
 
     location: str
@@ -70,8 +73,11 @@ class OpenedBundle:
     def size(self, relative: str) -> int | None:
         """A member's size in bytes, or None when it is missing."""
         if self._archive is None:
-            path = self.path(relative)
-            return os.path.getsize(path) if os.path.isfile(path) else None
+            try:
+                info = os.stat(self.path(relative))
+            except OSError:
+                return None
+            return info.st_size if stat.S_ISREG(info.st_mode) else None
         try:
             return self._archive.getinfo(relative).file_size
         except KeyError:
@@ -94,45 +100,61 @@ class OpenedBundle:
         _, size, sha256 = self._documents[relative]
         return size, sha256
 
-    def prepare_documents(self) -> None:
-        """Make every run's document file readable by path (copied out of a zip)."""
+    def prepare_documents(self, skip: Collection[str] = ()) -> None:
+        """Make the run files to decode readable by path (copied out of a zip); run files
+        in ``skip`` are copied byte for byte from the bundle instead."""
         if self._archive is not None:
             for run in self.manifest["runs"]:
-                if self.size(run["documents"]) is not None:
-                    self._document_copy(run["documents"])
+                relative = run["documents"]
+                if relative not in skip and self.size(relative) is not None:
+                    self._document_copy(relative)
 
-    def verify(self, *, contents: bool = True) -> None:
+    def verify(self, *, contents: bool = True, deferred: Collection[str] = ()) -> None:
         """Check every listed file is present with its size and sha256 (when recorded).
 
-        Document files are always hashed; external files only with ``contents`` (else
-        their sha256 is checked while they are copied, before anything is committed).
+        Document files are hashed now, except those in ``deferred`` (run files copied byte
+        for byte, hashed as they are copied); external files only with ``contents`` (else
+        their sha256 is checked while they are copied). Either way before anything is
+        committed.
         """
-        members = [(run["documents"], run, True) for run in self.manifest["runs"]]
+        members = [
+            (run["documents"], run, run["documents"] not in deferred)
+            for run in self.manifest["runs"]
+        ]
         members += [
             (f["bundle_path"], f, contents) for f in self.manifest["files"] if f.get("bundle_path")
         ]
+        documents = {run["documents"] for run in self.manifest["runs"]}
         for relative, record, hashed in members:
-            size = self.size(relative)
-            if size is None:
-                raise BundleFileMissing(
-                    f"The manifest lists {self.where(relative)}, but it is missing. The bundle "
-                    "is incomplete; pack it again."
-                )
-            if record.get("size") is not None and size != record["size"]:
-                raise ChecksumMismatch(
-                    f"{self.where(relative)} has {size} bytes; the manifest says "
-                    f"{record['size']}. The file is damaged; pack it again."
-                )
-            if record.get("sha256") and hashed and self._sha256(relative) != record["sha256"]:
-                raise ChecksumMismatch(
-                    f"{self.where(relative)} does not match its sha256 in the manifest "
-                    f"({record['sha256']}). The file is damaged; pack it again."
-                )
+            self._check(relative, record, hashed, relative in documents)
 
-    def _sha256(self, relative: str) -> str:
+    def check_document(self, run: dict[str, Any]) -> None:
+        """Check one run file (size and sha256) now; one whose check was deferred."""
+        self._check(run["documents"], run, True, True)
+
+    def _check(self, relative: str, record: dict[str, Any], hashed: bool, document: bool) -> None:
+        size = self.size(relative)
+        if size is None:
+            raise BundleFileMissing(
+                f"The manifest lists {self.where(relative)}, but it is missing. The bundle "
+                "is incomplete; pack it again."
+            )
+        if record.get("size") is not None and size != record["size"]:
+            raise ChecksumMismatch(
+                f"{self.where(relative)} has {size} bytes; the manifest says "
+                f"{record['size']}. The file is damaged; pack it again."
+            )
+        expected = record.get("sha256") if hashed else None
+        if expected and self._sha256(relative, document) != expected:
+            raise ChecksumMismatch(
+                f"{self.where(relative)} does not match its sha256 in the manifest "
+                f"({expected}). The file is damaged; pack it again."
+            )
+
+    def _sha256(self, relative: str, document: bool) -> str:
         if self._archive is None:
             return sha256_of(self.path(relative))
-        if any(run["documents"] == relative for run in self.manifest["runs"]):
+        if document:  # copied out once: hashed now, decoded from the copy later
             return self._document_copy(relative)[1]
         with self.open(relative) as src:
             return copy_stream(src, _Discard())[1]

@@ -5,20 +5,21 @@ from __future__ import annotations
 import os
 import posixpath
 import socket
+import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from .._documents.classes import unpack_event_page
 from .._fill.paths import resolve_root, stream_resource_location
 from ..errors import InvalidArgument, TransferError
 from .copy_files import relocate, stored_root
+from .inline import filled_documents
 from .manifest import BUNDLE_ROOT, FORMAT, FORMAT_VERSION, MANIFEST, dumps_manifest
-from .records import sha256_of
+from .records import CHUNK, sha256_of
 from .report import TransferReport, maybe_progress
 from .sink import BundleSink
-from .sources import iter_readers
+from .sources import RunSource, iter_run_sources
 
 __all__ = ["EXTERNAL_MODES", "pack"]
 
@@ -48,47 +49,18 @@ def _reroot(name: str, doc: dict[str, Any], reader: Any, root_map: Any) -> Pairs
     return pairs
 
 
-def _filled_documents(reader: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    """A run with its Resource-backed data inline: no resource or datum documents left."""
-    filled_keys: dict[str, set[str]] = {}
-    for name, doc in reader.documents(fill="yes"):
-        if name in ("resource", "datum", "datum_page"):
-            continue
-        if name == "event_page":
-            events: Any = unpack_event_page(doc)
-        elif name == "event":
-            events = [doc.to_dict()]
-        else:
-            plain = doc.to_dict() if hasattr(doc, "to_dict") else dict(doc)
-            if name == "descriptor":
-                keys = plain["data_keys"] = {k: dict(v) for k, v in plain["data_keys"].items()}
-                resource_backed = {
-                    k for k, v in keys.items() if v.get("external") and v["external"] != "STREAM:"
-                }
-                for key in resource_backed:
-                    keys[key].pop("external")
-                filled_keys[plain["uid"]] = resource_backed
-            yield name, plain
-            continue
-        for event in events:
-            event = dict(event)
-            event["filled"] = {
-                k: v
-                for k, v in dict(event.get("filled", {})).items()
-                if k not in filled_keys.get(event["descriptor"], ())
-            }
-            yield "event", event
-
-
 def _run_documents(
-    reader: Any, external: str, files: list[dict[str, Any]]
+    reader: Any, external: str, files: list[dict[str, Any]], resources: list[str]
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield one run's documents as they go into the bundle, noting its files in ``files``."""
+    """Yield one run's documents as they go into the bundle, noting its files in ``files``
+    and the uids of the (stream) resources left in its documents in ``resources``."""
     if external == "fill":
-        yield from _filled_documents(reader)
+        yield from filled_documents(reader)
         return
     root_map = reader.filler().root_map
     for name, doc in _page_documents(reader):
+        if name in ("resource", "stream_resource"):
+            resources.append(doc["uid"])
         if name in ("resource", "stream_resource") and external != "skip":
             if external == "copy":
                 pairs = _reroot(name, doc, reader, root_map)
@@ -113,17 +85,44 @@ def _encoder(file_format: str) -> Callable[[str, Mapping[str, Any]], bytes]:
     return msgpack_format.packb if file_format == "msgpack" else jsonl_format.dumps_line
 
 
-def _raw_file(reader: Any, external: str, file_format: str) -> str | None:
-    """The run's own file, when it can go into the bundle byte for byte: stored in the
-    bundle's format and with no (stream) resource to re-root or fill."""
-    if external == "fill":
+def _holds_resources(reader: Any) -> bool:
+    return bool(reader.view.resources() or reader.view.stream_resources())
+
+
+def _may_name_resources(data: bytes, file_format: str) -> bool:
+    """Whether a run file's bytes may hold a (stream) resource document.
+
+    Every such record spells ``resource`` in its name as plain bytes (msgpack strings are
+    UTF-8; JSON would have to escape ASCII letters to hide it, so a JSONL file with any
+    escape is also taken as maybe holding one).
+    """
+    return b"resource" in data or (file_format == "jsonl" and b"\\u" in data)
+
+
+def _copy_raw(
+    sink: BundleSink, source: RunSource, relative: str, file_format: str
+) -> tuple[int, str] | None:
+    """Copy the run's own file into the bundle byte for byte, when it is stored in the
+    bundle's format and has no (stream) resource to re-root; None (nothing written) if not.
+
+    A small file is read once: its bytes show most runs hold no resource without decoding.
+    """
+    path = source.path
+    if path is None or not path.endswith("." + file_format):
         return None
-    path = getattr(reader.view.store, "path", None)
-    if not (isinstance(path, str) and path.endswith("." + file_format)):
+    try:
+        info = os.stat(path)
+    except OSError:
         return None
-    if reader.view.resources() or reader.view.stream_resources():
+    if not stat.S_ISREG(info.st_mode):
         return None
-    return path if os.path.isfile(path) else None
+    if info.st_size > CHUNK:
+        return None if _holds_resources(source.reader) else sink.copy(path, relative)
+    with open(path, "rb") as file:
+        data = file.read()
+    if _may_name_resources(data, file_format) and _holds_resources(source.reader):
+        return None
+    return sink.write(relative, (data,))
 
 
 def _catalog_yaml(file_format: str) -> str:
@@ -189,27 +188,39 @@ def pack(
     """
     dest = os.fspath(dest)
     _check_arguments(dest, external, format)
-    readers = list(iter_readers(runs, catalog))
+    sources = list(iter_run_sources(runs, catalog))
     report = TransferReport("pack", dest, dry_run)
     sink = None if dry_run else BundleSink(dest)
     try:
         files: list[dict[str, Any]] = []
         manifest_runs: list[dict[str, Any]] = []
         encode = _encoder(format)
-        for reader in maybe_progress(readers, show=progress, total=len(readers), desc="runs"):
-            relative = f"documents/{reader.uid}.{format}"
-            if sink is None:
-                for _ in _run_documents(reader, external, files):  # lists the files
-                    pass
+        for source in maybe_progress(sources, show=progress, total=len(sources), desc="runs"):
+            relative = f"documents/{source.uid}.{format}"
+            resources: list[str] = []
+            packed: tuple[int, str] | None = None
+            size: int | None
+            sha256: str | None
+            if sink is not None and external != "fill":
+                packed = _copy_raw(sink, source, relative, format)
+            if packed is not None:
+                size, sha256 = packed
+            elif sink is None:
+                for _ in _run_documents(source.reader, external, files, resources):
+                    pass  # lists the files
                 size = sha256 = None
-            elif (raw := _raw_file(reader, external, format)) is not None:
-                size, sha256 = sink.copy(raw, relative)
             else:
-                documents = _run_documents(reader, external, files)
+                documents = _run_documents(source.reader, external, files, resources)
                 size, sha256 = sink.write(relative, (encode(n, d) for n, d in documents))
-            report.runs.append(reader.uid)
+            report.runs.append(source.uid)
             manifest_runs.append(
-                {"uid": reader.uid, "documents": relative, "size": size, "sha256": sha256}
+                {
+                    "uid": source.uid,
+                    "documents": relative,
+                    "size": size,
+                    "sha256": sha256,
+                    "resources": len(resources),
+                }
             )
         _copy_files(files, sink, progress)
         report.files = [

@@ -84,7 +84,7 @@ def copy_and_hash(source: str, destination: str, opener: Any = open) -> tuple[in
 
     os.makedirs(os.path.dirname(destination) or ".", exist_ok=True)
     with open(source, "rb") as src, opener(destination, "wb") as dst:
-        size, sha256 = copy_stream(src, dst)
+        size, sha256 = copy_stream(src, dst, size_hint=os.fstat(src.fileno()).st_size)
     with contextlib.suppress(OSError):  # times are a courtesy
         stat = os.stat(source)
         os.utime(destination, ns=(stat.st_atime_ns, stat.st_mtime_ns))

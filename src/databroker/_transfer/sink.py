@@ -21,14 +21,26 @@ from .records import CHUNK
 __all__ = ["BundleSink", "copy_stream"]
 
 
-def copy_stream(source: Any, destination: Any) -> tuple[int, str]:
-    """Copy one open file into another, returning ``(size, sha256)`` of the bytes."""
+def copy_stream(
+    source: Any,
+    destination: Any,
+    *,
+    size_hint: int | None = None,
+    head: bytearray | None = None,
+) -> tuple[int, str]:
+    """Copy one open file into another, returning ``(size, sha256)`` of the bytes.
+
+    ``size_hint`` (the bytes expected) sizes the buffer, so a small file is copied with one
+    read and no megabyte buffer; ``head`` receives the first block read.
+    """
     digest = hashlib.sha256()
     size = 0
-    buffer = bytearray(CHUNK)
+    buffer = bytearray(CHUNK if size_hint is None else max(1, min(CHUNK, size_hint + 1)))
     view = memoryview(buffer)
     while count := source.readinto(buffer):
         chunk = view[:count]
+        if head is not None and not size:
+            head += chunk
         digest.update(chunk)
         destination.write(chunk)
         size += count
@@ -64,7 +76,7 @@ class BundleSink:
     def copy(self, source: str, relative: str) -> tuple[int, str]:
         """Copy the file ``source`` into the member ``relative``; return its size, sha256."""
         with open(source, "rb") as src, self._open(relative) as dst:
-            return copy_stream(src, dst)
+            return copy_stream(src, dst, size_hint=os.fstat(src.fileno()).st_size)
 
     def write(self, relative: str, records: Iterable[bytes]) -> tuple[int, str]:
         """Write encoded records into the member ``relative``; return its size, sha256."""

@@ -7,10 +7,13 @@ Intake-free: a catalog is anything with a ``_store`` (a ``CatalogStore``), a
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import Any
 
 from .._runs.context import ReadContext
@@ -18,7 +21,7 @@ from .._runs.reader import RunReader
 from .._stores.base import CatalogStore, Serializer
 from ..errors import DatabrokerError, InvalidArgument, RunNotFound
 
-__all__ = ["Target", "describe", "iter_readers", "open_target"]
+__all__ = ["RunSource", "Target", "describe", "iter_readers", "iter_run_sources", "open_target"]
 
 
 def describe(catalog: Any) -> str:
@@ -75,13 +78,66 @@ def iter_readers(runs: Any, catalog: Any = None) -> Iterator[RunReader]:
 
 
 @dataclass
+class RunSource:
+    """A run to pack: its uid, its own file when stored one run per file, and its reader,
+    opened on first use (a run packed byte for byte from its file is never opened)."""
+
+    uid: str
+    #: The file holding the run and nothing else (file catalogs), or None.
+    path: str | None
+    opener: Callable[[], RunReader] = field(repr=False)
+    _reader: RunReader | None = field(default=None, repr=False)
+
+    @property
+    def reader(self) -> RunReader:
+        """The run's reader."""
+        if self._reader is None:
+            self._reader = self.opener()
+        return self._reader
+
+
+def _own_file(reader: RunReader) -> str | None:
+    path = getattr(reader.view.store, "path", None)
+    return path if isinstance(path, str) else None
+
+
+def iter_run_sources(runs: Any, catalog: Any = None) -> Iterator[RunSource]:
+    """Yield a :class:`RunSource` for each run ``runs`` names (as :func:`iter_readers`).
+
+    The runs of a catalog or search result are not opened here: a file catalog knows each
+    run's file from its listing.
+    """
+    is_catalog = hasattr(runs, "_store") and hasattr(runs, "read_context")
+    if is_catalog and not isinstance(runs, RunReader):
+        store: CatalogStore = runs._store
+        store.refresh(force=True)
+        path_of = getattr(store, "path_of", None)
+        open_run = runs.read_context.open_run
+        for start in list(store.iter_starts(dict(getattr(runs, "_query", {}) or {}))):
+            uid = start["uid"]
+            path = path_of(uid) if path_of is not None else None
+            yield RunSource(uid, path, partial(open_run, store, uid))
+        return
+    for reader in iter_readers(runs, catalog):
+        yield RunSource(reader.uid, _own_file(reader), partial(_same, reader), reader)
+
+
+def _same(reader: RunReader) -> RunReader:
+    return reader
+
+
+@dataclass
 class Target:
     """A writable catalog: its store, how to read its runs, how to write into it."""
 
     store: CatalogStore
-    context: ReadContext
+    #: How the target's runs are read; made on first use (finding handlers takes time).
+    context: ReadContext | None
     write: Serializer | None
     description: str
+    #: The store was opened here (from a directory or URI): nobody else holds it, so it
+    #: need not be refreshed after writing.
+    owned: bool = False
 
     def has_run(self, uid: str) -> bool:
         """Whether the target holds run ``uid``."""
@@ -91,12 +147,42 @@ class Target:
         """The reader of one of the target's runs."""
         if not self.has_run(uid):
             raise RunNotFound(f"No run {uid!r} in {self.description}.")
+        if self.context is None:
+            self.context = ReadContext()
         return self.context.open_run(self.store, uid)
 
     def directory(self) -> str | None:
         """The directory of a file catalog (None for databases)."""
         patterns = getattr(self.store, "patterns", None)
         return os.path.dirname(patterns[0]) or "." if patterns else None
+
+    def run_file(self, uid: str, suffix: str) -> str | None:
+        """Where a run file copied byte for byte goes, or None when it cannot.
+
+        A file catalog writes run ``uid`` to ``<directory>/<uid><suffix>``; a file copied
+        there is a run of the catalog when its format has that ``suffix`` and the
+        catalog's first pattern lists that name. A uid that is no plain file name never is.
+        """
+        rule = self._run_file_rule
+        if rule is None or rule[0] != suffix:
+            return None
+        if not uid or uid[0] == "." or "/" in uid or "\\" in uid or "\0" in uid:
+            return None
+        name = uid + suffix
+        return os.path.join(rule[1], name) if rule[2](name) else None
+
+    @cached_property
+    def _run_file_rule(self) -> tuple[str, str, Callable[[str], Any]] | None:
+        """``(suffix, directory, name matcher)`` of a file catalog's first pattern."""
+        file_format = getattr(self.store, "format", None)
+        patterns = getattr(self.store, "patterns", None)
+        suffix = getattr(file_format, "suffix", None)
+        if not patterns or not isinstance(suffix, str):
+            return None
+        directory, pattern = os.path.split(patterns[0])
+        if set("*?[") & set(directory):
+            return None
+        return suffix, directory or ".", re.compile(fnmatch.translate(pattern)).match
 
     def serializer(self) -> Serializer:
         """The target's writer (made once)."""
@@ -130,7 +216,7 @@ def open_target(target: Any, *, file_format: str = "msgpack") -> Target:
     if hasattr(target, "_store") and hasattr(target, "read_context"):
         return Target(target._store, target.read_context, None, describe(target))
     if isinstance(target, CatalogStore):
-        return Target(target, ReadContext(), None, describe(target))
+        return Target(target, None, None, describe(target))
     if isinstance(target, str | os.PathLike):
         text = os.fspath(target)
         if "://" in text:
@@ -139,9 +225,11 @@ def open_target(target: Any, *, file_format: str = "msgpack") -> Target:
             specs = backends_for(text)
             if not specs:
                 raise InvalidArgument(f"No backend opens {text!r}.")
-            return _first_opening(text, specs)
+            found = _first_opening(text, specs)
+            found.owned = True
+            return found
         store = _file_store(text, file_format)
-        return Target(store, ReadContext(), None, describe(store))
+        return Target(store, None, None, describe(store), owned=True)
     raise InvalidArgument(
         f"Cannot write into {target!r}: give a catalog, a CatalogStore, a directory or a URI."
     )

@@ -3,12 +3,17 @@
 Stage, verify, commit: external files are copied into a staging directory beside their
 destination and checked against their sha256, then renamed into place, then the documents are
 written. A failure at any step removes what this call added, so the target is unchanged.
+
+A run file that needs no rewriting (no resource to re-root), going into a file catalog of its
+format, is not decoded: its bytes are staged in the catalog directory, checked, and linked into
+place (:mod:`.runfiles`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -27,6 +32,7 @@ from ..errors import (
 from .bundles import OpenedBundle, open_bundle
 from .export import plain_documents
 from .report import TransferReport, content_digest, copy_and_hash, maybe_progress
+from .runfiles import RawRunFile, StagedRunFiles
 from .sink import copy_stream
 from .sources import Target, open_target
 
@@ -49,6 +55,8 @@ class IncomingRun:
     files: list[dict[str, Any]] = field(default_factory=list)
     #: Where the run comes from, for messages.
     origin: str = ""
+    #: The run's file, when it goes into the target byte for byte (instead of documents).
+    raw: RawRunFile | None = None
 
 
 def _relocated(path: str, roots: Mapping[str, str], external_root: str | None) -> str | None:
@@ -247,6 +255,30 @@ def write_runs(
     directory = target.directory()
     if directory is not None:
         _probe(directory, "the catalog directory")
+    whole = [(run.uid, run.raw) for run in new if run.raw is not None]
+    staged = None
+    if whole:
+        staged = StagedRunFiles.stage(whole, directory or ".", OPEN_FOR_WRITING)
+    try:
+        _write(new, target, reroot, files, external_root, staged, progress)
+    finally:
+        if staged is not None:
+            staged.discard()
+    if not target.owned:  # a store opened here is thrown away: nobody reads it again
+        target.store.refresh(force=True)
+    return report
+
+
+def _write(
+    new: list[IncomingRun],
+    target: Target,
+    reroot: Reroot,
+    files: list[dict[str, Any]],
+    external_root: str | None,
+    staged: StagedRunFiles | None,
+    progress: bool,
+) -> None:
+    """Commit the files, the run files copied whole, then write the other runs' documents."""
     added: list[str] = []
     if files and external_root is not None:
         _probe(external_root, "the external_root")
@@ -257,8 +289,12 @@ def write_runs(
             shutil.rmtree(stage, ignore_errors=True)
     started: list[str] = []
     try:
-        write = target.serializer()
-        for run in maybe_progress(new, show=progress, total=len(new), desc="runs"):
+        if staged is not None:
+            added += staged.commit()
+        decoded = [run for run in new if run.raw is None]
+        write = target.serializer() if decoded else None
+        for run in maybe_progress(decoded, show=progress, total=len(decoded), desc="runs"):
+            assert write is not None
             started.append(run.uid)
             for name, doc in run.documents():
                 write(name, reroot(name, dict(doc)))
@@ -273,8 +309,6 @@ def write_runs(
             f"Writing the run {started[-1] if started else '?'!r} into {target.description} "
             f"failed ({type(error).__name__}: {error}); what this call wrote was removed."
         ) from error
-    target.store.refresh(force=True)
-    return report
 
 
 def _bundle_documents(opened: OpenedBundle, run: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
@@ -285,27 +319,70 @@ def _bundle_documents(opened: OpenedBundle, run: Mapping[str, Any]) -> Iterator[
         yield name, doc
 
 
-def _incoming(opened: OpenedBundle) -> list[IncomingRun]:
-    incoming = []
-    manifest = opened.manifest
-    for run in manifest["runs"]:
-        files = [
-            {
-                "source": opened.source(f["bundle_path"]),
-                "open": partial(opened.open, f["bundle_path"]),
-                "relative": f["bundle_path"],
-                "size": f.get("size"),
-                "sha256": f.get("sha256"),
-            }
-            for f in manifest["files"]
-            if f.get("bundle_path") and f.get("run") in (None, run["uid"])
-        ]
+def _files_by_run(opened: OpenedBundle) -> dict[str | None, list[dict[str, Any]]]:
+    """The bundle's files to copy, by run uid (None: files of every run)."""
+    grouped: dict[str | None, list[dict[str, Any]]] = {}
+    for f in opened.manifest["files"]:
+        if f.get("bundle_path"):
+            grouped.setdefault(f.get("run"), []).append(
+                {
+                    "source": opened.source(f["bundle_path"]),
+                    "open": partial(opened.open, f["bundle_path"]),
+                    "relative": f["bundle_path"],
+                    "size": f.get("size"),
+                    "sha256": f.get("sha256"),
+                }
+            )
+    return grouped
 
-        def documents(run: Mapping[str, Any] = run) -> Documents:
+
+def _incoming(opened: OpenedBundle, whole: Mapping[str, str], verify: bool) -> list[IncomingRun]:
+    """The bundle's runs; those whose run file is in ``whole`` go in byte for byte (to the
+    path it maps the file to)."""
+    incoming = []
+    files = _files_by_run(opened)
+    shared = files.get(None, [])
+    for run in opened.manifest["runs"]:
+        relative = run["documents"]
+        raw = None
+        if relative in whole:
+            raw = RawRunFile(
+                partial(opened.open, relative),
+                opened.where(relative),
+                posixpath.splitext(relative)[1],
+                whole[relative],
+                run.get("size"),
+                run["sha256"] if verify else None,
+            )
+
+        def documents(run: dict[str, Any] = run, unchecked: bool = raw is not None) -> Documents:
+            if unchecked and verify:  # its check was left to the copy; it is read now
+                opened.check_document(run)
             return _bundle_documents(opened, run)
 
-        incoming.append(IncomingRun(run["uid"], documents, files, opened.where(run["documents"])))
+        own = shared + files.get(run["uid"], [])
+        incoming.append(IncomingRun(run["uid"], documents, own, opened.where(relative), raw))
     return incoming
+
+
+def _whole_run_files(opened: OpenedBundle, target: Target) -> dict[str, str]:
+    """The run files that go into ``target`` byte for byte (bundle path -> target path):
+    our bundle's checksummed run files with no resource to re-root (or no roots to re-root
+    them by), whose uid and format the target catalog takes as a file."""
+    if opened.kind != "databroker":
+        return {}
+    rewrites = bool(opened.manifest.get("roots"))
+    chosen = {}
+    for run in opened.manifest["runs"]:
+        relative = run["documents"]
+        suffix = posixpath.splitext(relative)[1]
+        if not run.get("sha256") or (rewrites and run.get("resources") != 0):
+            continue
+        if suffix in (".msgpack", ".jsonl"):
+            destination = target.run_file(run["uid"], suffix)
+            if destination is not None:
+                chosen[relative] = destination
+    return chosen
 
 
 def default_external_root(target: Target, external_root: Any) -> str | None:
@@ -365,14 +442,16 @@ def unpack(
     root = default_external_root(tgt, external_root)
     opened = open_bundle(bundle)
     try:
+        whole = {} if dry_run else _whole_run_files(opened, tgt)
         if verify:
-            # Documents are hashed now; external files as they are staged, before anything
-            # is committed (a dry run stages nothing, so it hashes them here).
-            opened.verify(contents=dry_run)
-        opened.prepare_documents()
+            # Run files to decode are hashed now; external files and run files copied whole
+            # as they are staged, before anything is committed (a dry run stages nothing, so
+            # it hashes everything here).
+            opened.verify(contents=dry_run, deferred=whole)
+        opened.prepare_documents(skip=whole)
         report = TransferReport("unpack", tgt.description, dry_run)
         return write_runs(
-            _incoming(opened),
+            _incoming(opened, whole, verify),
             tgt,
             reroot=bundle_rerooter(opened.manifest.get("roots", {}), root),
             external_root=root,
