@@ -85,7 +85,8 @@ def build_app(
     authentication: Any = None,
     server_settings: dict[str, Any] | None = None,
 ) -> Any:
-    """Return the ASGI app serving ``tree``, read-only.
+    """Return the ASGI app serving ``tree``, read-only, with our compression choices
+    (:mod:`databroker._tiled.codecs`) and unknown filters refused.
 
     Parameters
     ----------
@@ -103,12 +104,19 @@ def build_app(
     from tiled.config import Authentication
     from tiled.server.app import build_app as tiled_build_app
 
+    from .codecs import compression_registry
+
     if authentication is None:
         if public:
             authentication = Authentication(allow_anonymous_access=True)
         else:
             authentication = Authentication(single_user_api_key=api_key or new_api_key())
-    app = tiled_build_app(tree, authentication=authentication, server_settings=server_settings)
+    app = tiled_build_app(
+        tree,
+        authentication=authentication,
+        server_settings=server_settings,
+        compression_registry=compression_registry(),
+    )
     app.add_middleware(RefuseUnknownFilters)
     return app
 
