@@ -108,7 +108,7 @@ def _classify(
         if not target.has_run(run.uid):
             new.append(run)
             continue
-        same = content_digest(run.documents()) == content_digest(
+        same = _same_file(run, target) or content_digest(run.documents()) == content_digest(
             plain_documents(cast(Any, target.reader(run.uid)))
         )
         if same and skip_existing:
@@ -121,6 +121,23 @@ def _classify(
             + ("keep the target's copy." if not same else "pass skip_existing=True.")
         )
     return new, skipped
+
+
+def _same_file(run: IncomingRun, target: Target) -> bool:
+    """Whether the target holds the run in a file with the very bytes of its bundled run
+    file (a second unpack then needs no decoding to know it is a no-op)."""
+    path_of = getattr(target.store, "path_of", None)
+    if run.raw is None or run.raw.sha256 is None or path_of is None:
+        return False
+    from .records import sha256_of
+
+    try:
+        stored = path_of(run.uid)
+        if run.raw.size is not None and os.path.getsize(stored) != run.raw.size:
+            return False
+        return sha256_of(stored) == run.raw.sha256
+    except (OSError, KeyError):
+        return False
 
 
 def _probe(directory: str, what: str) -> None:
@@ -150,17 +167,23 @@ def _copy(record: Mapping[str, Any], staged: str) -> tuple[int, str]:
     opener = record.get("open")
     if opener is None:
         return copy_and_hash(record["source"], staged, OPEN_FOR_WRITING)
-    os.makedirs(os.path.dirname(staged), exist_ok=True)
     with opener() as src, OPEN_FOR_WRITING(staged, "wb") as dst:
-        return copy_stream(src, dst)
+        return copy_stream(src, dst, size_hint=record.get("size"))
+
+
+def _staged_name(stage: str, index: int, relative: str) -> str:
+    """A staged file's path: flat in the staging directory (no directories to make)."""
+    return os.path.join(stage, f"{index}-{posixpath.basename(relative)}")
 
 
 def _stage(files: list[dict[str, Any]], external_root: str, progress: bool) -> str:
     """Copy every file into a staging directory under ``external_root``, checking its hash."""
     stage = tempfile.mkdtemp(prefix=".databroker-unpack-", dir=external_root)
     try:
-        for record in maybe_progress(files, show=progress, total=len(files), desc="files"):
-            staged = os.path.join(stage, record["relative"])
+        for index, record in enumerate(
+            maybe_progress(files, show=progress, total=len(files), desc="files")
+        ):
+            staged = _staged_name(stage, index, record["relative"])
             try:
                 size, sha256 = _copy(record, staged)
             except OSError as error:
@@ -185,8 +208,9 @@ def _commit_files(files: list[dict[str, Any]], stage: str, external_root: str) -
     from .records import sha256_of
 
     added: list[str] = []
+    directories: set[str] = set()
     try:
-        for record in files:
+        for index, record in enumerate(files):
             final = os.path.join(external_root, record["relative"])
             if os.path.exists(final):
                 if sha256_of(final) == record["sha256"]:
@@ -195,8 +219,11 @@ def _commit_files(files: list[dict[str, Any]], stage: str, external_root: str) -
                     f"{final} exists with other content than {record['source']}; move it "
                     "away or unpack to another external_root."
                 )
-            os.makedirs(os.path.dirname(final), exist_ok=True)
-            os.replace(os.path.join(stage, record["relative"]), final)
+            directory = os.path.dirname(final)
+            if directory not in directories:
+                os.makedirs(directory, exist_ok=True)
+                directories.add(directory)
+            os.replace(_staged_name(stage, index, record["relative"]), final)
             added.append(final)
     except BaseException:
         _remove(added)
