@@ -16,7 +16,7 @@ from .._documents.pages import window_pages
 from ..errors import BrokenReference, DuplicateUniqueID, InvalidDocument
 from .base import Doc, RunStore
 from .document_checks import document_problem, one_row_page_is_sound
-from .single_events import GrowingEventPage, number_column, one_row_pages
+from .single_events import EventRows, GrowingEventPage, number_column, one_row_pages
 
 __all__ = ["RunDocuments"]
 
@@ -135,6 +135,22 @@ class RunDocuments(RunStore):
         if growing is None:
             growing = self._grow(rows.descriptor, rows.keys)
         growing.append_rows(rows)
+        self._event_uids.update(dict.fromkeys(rows.uid, self._growing_location[rows.descriptor]))
+        return True
+
+    def add_event_rows(self, rows: EventRows) -> bool:
+        """Add consecutive events that a file reader decoded straight into columns, as if
+        their one-event pages had been added one by one.
+
+        The reader checked each page as :meth:`add` would; here only what needs the run:
+        False, adding nothing, if a uid is already known (then add the pages one by one).
+        """
+        if not self._event_uids.keys().isdisjoint(rows.uid):
+            return False
+        growing = self._growing.get(rows.descriptor)
+        if growing is None or set(growing.keys) != set(rows.keys):
+            growing = self._grow(rows.descriptor, rows.keys)
+        growing.append_columns(rows)
         self._event_uids.update(dict.fromkeys(rows.uid, self._growing_location[rows.descriptor]))
         return True
 

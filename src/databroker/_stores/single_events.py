@@ -18,7 +18,7 @@ import numpy as np
 
 from .document_checks import _TIME_LIMIT
 
-__all__ = ["GrowingEventPage", "OneRowPages", "number_column", "one_row_pages"]
+__all__ = ["EventRows", "GrowingEventPage", "OneRowPages", "number_column", "one_row_pages"]
 
 # What a document that is not a well-formed single event raises while its values are read.
 _NOT_SINGLE = (KeyError, TypeError, ValueError, AttributeError)
@@ -29,7 +29,8 @@ class GrowingEventPage:
 
     The values (and timestamps) of all rows are kept in one flat list, ``len(keys)`` per
     row: appending a row is one C-level ``extend``, and sealing converts the whole list with
-    one ``np.array`` when the values are floats.
+    one ``np.array`` when the values are floats. Rows that arrive already as columns
+    (:class:`EventRows`) are kept as a block of columns; sealing joins the blocks.
 
     Parameters
     ----------
@@ -40,6 +41,7 @@ class GrowingEventPage:
     """
 
     __slots__ = (
+        "_blocks",
         "_filled",
         "_get",
         "_stamps",
@@ -61,6 +63,8 @@ class GrowingEventPage:
         self._stamps: list[Any] = []
         self._filled: list[tuple[int, Mapping[str, Any]]] = []
         self._get = _getter(keys)
+        # Columns of the rows before those in _values: (first row, rows, data, timestamps).
+        self._blocks: list[_Block] = []
 
     def __len__(self) -> int:
         return len(self.uid)
@@ -133,6 +137,36 @@ class GrowingEventPage:
         self._values.extend(rows.values)
         self._stamps.extend(rows.stamps)
 
+    def append_columns(self, rows: EventRows) -> None:
+        """Add events that come as columns of this page's keys (see :class:`EventRows`)."""
+        self._close_block()
+        self._blocks.append((len(self.uid), len(rows), rows.data, rows.timestamps))
+        self.uid.extend(rows.uid)
+        self.seq_num.extend(rows.seq_num)
+        self.time.extend(rows.time)
+
+    def _close_block(self) -> None:
+        """Turn the rows kept flat into a block of columns."""
+        first = self._flat_start()
+        rows = len(self.uid) - first
+        if rows:
+            self._blocks.append(
+                (
+                    first,
+                    rows,
+                    _typed_columns(self.keys, self._values),
+                    _typed_columns(self.keys, self._stamps),
+                )
+            )
+            self._values, self._stamps = [], []
+
+    def _flat_start(self) -> int:
+        """The first row kept in the flat lists (after every block)."""
+        if not self._blocks:
+            return 0
+        first, rows, _, _ = self._blocks[-1]
+        return first + rows
+
     def _append_row(
         self,
         uid: Any,
@@ -156,28 +190,50 @@ class GrowingEventPage:
         for at, values in self._filled:
             if at == row:
                 filled = dict(values)
-        width = len(self.keys)
-        cut = slice(row * width, (row + 1) * width)
+        data, timestamps = self._row_values(row)
         return {
             "descriptor": self.descriptor,
             "uid": self.uid[row],
             "seq_num": self.seq_num[row],
             "time": self.time[row],
-            "data": dict(zip(self.keys, self._values[cut], strict=True)),
-            "timestamps": dict(zip(self.keys, self._stamps[cut], strict=True)),
+            "data": data,
+            "timestamps": timestamps,
             "filled": filled,
         }
 
+    def _row_values(self, row: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        for first, rows, data, timestamps in self._blocks:
+            if first <= row < first + rows:
+                at = row - first
+                return (
+                    {key: _item(column, at) for key, column in data.items()},
+                    {key: _item(column, at) for key, column in timestamps.items()},
+                )
+        first = self._flat_start()
+        width = len(self.keys)
+        cut = slice((row - first) * width, (row - first + 1) * width)
+        return (
+            dict(zip(self.keys, self._values[cut], strict=True)),
+            dict(zip(self.keys, self._stamps[cut], strict=True)),
+        )
+
     def seal(self) -> dict[str, Any]:
         """Return the events as one event page: number columns become numpy arrays."""
-        rows = len(self.uid)
+        if self._blocks:
+            self._close_block()
+            data = _joined([block[2] for block in self._blocks], self.keys)
+            timestamps = _joined([block[3] for block in self._blocks], self.keys)
+        else:
+            rows = len(self.uid)
+            data = _columns(self.keys, self._values, rows)
+            timestamps = _columns(self.keys, self._stamps, rows)
         return {
             "descriptor": self.descriptor,
             "uid": self.uid,
             "seq_num": self.seq_num,
             "time": self.time,
-            "data": _columns(self.keys, self._values, rows),
-            "timestamps": _columns(self.keys, self._stamps, rows),
+            "data": data,
+            "timestamps": timestamps,
             "filled": self._filled_columns(),
         }
 
@@ -187,6 +243,83 @@ class GrowingEventPage:
             for key, value in values.items():
                 columns.setdefault(key, [False] * len(self.uid))[row] = value
         return columns
+
+
+_Block = tuple[int, int, dict[str, Any], dict[str, Any]]
+
+
+class EventRows:
+    """Consecutive events of one descriptor given as columns (one per data key).
+
+    Number columns are numpy arrays (float64, int64 or bool), other columns lists; ``uid``,
+    ``seq_num`` and ``time`` are lists, as a sealed page holds them.
+    """
+
+    __slots__ = ("data", "descriptor", "keys", "seq_num", "time", "timestamps", "uid")
+
+    def __init__(
+        self,
+        descriptor: str,
+        keys: tuple[str, ...],
+        ids: tuple[list[str], list[int], list[float]],
+        data: dict[str, Any],
+        timestamps: dict[str, Any],
+    ) -> None:
+        self.descriptor = descriptor
+        self.keys = keys
+        self.uid, self.seq_num, self.time = ids
+        self.data = data
+        self.timestamps = timestamps
+
+    def __len__(self) -> int:
+        return len(self.uid)
+
+
+def _item(column: Any, row: int) -> Any:
+    value = column[row]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _typed_columns(keys: tuple[str, ...], flat: list[Any]) -> dict[str, Any]:
+    """Columns of ``flat`` (rows one after the other): an array where every value has the
+    same Python type (float, int or bool), else the values as they came."""
+    width = len(keys)
+    columns = {}
+    for i, key in enumerate(keys):
+        values = flat[i::width]
+        kinds = set(map(type, values))
+        column: Any = values
+        if kinds == _INT:  # int64 if every value fits
+            try:
+                column = np.array(values, dtype=object).astype(np.int64)
+            except OverflowError:
+                column = values
+        elif len(kinds) == 1 and kinds <= _PURE:
+            column = np.array(values)
+        columns[key] = column
+    return columns
+
+
+_PURE = frozenset({float, int, bool})
+
+
+def _joined(blocks: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, Any]:
+    """One column per key from blocks of columns, as if the rows had come one by one: arrays
+    are joined as numpy promotes them, which is what converting all values at once gives;
+    any other part makes the column built from every value again."""
+    joined = {}
+    for key in keys:
+        parts = [block[key] for block in blocks]
+        if all(isinstance(part, np.ndarray) and part.dtype.kind in "biuf" for part in parts):
+            joined[key] = np.concatenate(parts)
+        else:
+            values = [
+                v
+                for part in parts
+                for v in (part.tolist() if isinstance(part, np.ndarray) else part)
+            ]
+            joined[key] = number_column(values)
+    return joined
 
 
 class OneRowPages:

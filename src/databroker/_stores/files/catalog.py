@@ -51,11 +51,18 @@ class FileFormat:
     writer: Callable[[str], Serializer]
     scan_outline: ScanOutline | None = None
     locate: Locate | None = None
+    iter_run_records: IterDocuments | None = None
 
     @property
     def reader(self) -> RunFileReader:
         """The readers a :class:`FileRun` uses."""
-        return RunFileReader(self.iter_documents, self.scan_outline, self.read_stop, self.locate)
+        return RunFileReader(
+            self.iter_documents,
+            self.scan_outline,
+            self.read_stop,
+            self.locate,
+            self.iter_run_records,
+        )
 
 
 def _jsonl_format() -> FileFormat:
@@ -79,7 +86,7 @@ def _jsonl_format() -> FileFormat:
 
 
 def _msgpack_format() -> FileFormat:
-    from . import msgpack_format
+    from . import msgpack_format, msgpack_scan
     from .msgpack_tail import read_msgpack_stop
     from .writers import MsgpackWriter
 
@@ -90,8 +97,9 @@ def _msgpack_format() -> FileFormat:
         read_msgpack_stop,
         msgpack_format.iter_documents,
         MsgpackWriter,
-        msgpack_format.scan_outline,
+        msgpack_scan.scan_outline,
         msgpack_format.locate,
+        msgpack_scan.iter_run_records,
     )
 
 

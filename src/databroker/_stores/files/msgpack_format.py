@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Generator, Iterator, Mapping
-from typing import Any
+from collections.abc import Generator, Iterator, Mapping
+from typing import Any, BinaryIO
 
 import msgpack
 import numpy as np
 
 from ..._documents.routing import DOCUMENT_NAMES, LEGACY_NAMES, pair_problem
 from ...errors import CorruptFileError, TruncatedFileWarning
-from .source import FileSource, open_run_file, opened, source_name
+from .source import FileSource, opened, source_name
 
-__all__ = ["iter_documents", "locate", "packb", "read_first_document", "scan_outline"]
+__all__ = [
+    "iter_documents",
+    "locate",
+    "packb",
+    "read_blocks",
+    "read_first_document",
+    "warn_truncated",
+]
 
 StrPath = str | os.PathLike[str]
 
@@ -97,19 +104,10 @@ def _decode(
     """Yield ``(end_offset, name, doc)``; return the offset of a truncated tail, or None."""
     path = source_name(source)
     with opened(source) as file:
-        size = file.seek(0, os.SEEK_END)
-        file.seek(offset)
-        # Only the bytes present now are read; a later call resumes at the last end_offset.
-        remaining = size - offset
         unpacker = _unpacker()
-        position = offset
-        step = _FIRST_BLOCK
-        while remaining > 0:
-            block = file.read(min(step, remaining))
-            if not block:  # the file shrank
-                break
-            remaining -= len(block)
-            step = min(step * 2, _MAX_BLOCK)
+        position = read_to = offset
+        for block in read_blocks(file, offset):
+            read_to += len(block)
             unpacker.feed(block)
             while True:
                 try:
@@ -127,7 +125,25 @@ def _decode(
                     raise _corrupt(path, position, pair_problem(obj) or "not a document")
                 position = offset + unpacker.tell()
                 yield position, obj[0], obj[1]
-    return position if position < size - remaining else None
+    return position if position < read_to else None
+
+
+def read_blocks(file: BinaryIO, offset: int) -> Iterator[bytes]:
+    """Yield the bytes of ``file`` from ``offset`` to its present end, in growing blocks.
+
+    Only the bytes present now are read (a later call resumes where the caller stopped);
+    reading starts small (a catalog scan only needs each file's start) and grows.
+    """
+    remaining = file.seek(0, os.SEEK_END) - offset
+    file.seek(offset)
+    step = _FIRST_BLOCK
+    while remaining > 0:
+        block = file.read(min(step, remaining))
+        if not block:  # the file shrank
+            return
+        remaining -= len(block)
+        step = min(step * 2, _MAX_BLOCK)
+        yield block
 
 
 def read_first_document(path: FileSource) -> tuple[str, dict[str, Any]] | None:
@@ -187,98 +203,17 @@ def iter_documents(path: StrPath, offset: int = 0) -> Iterator[tuple[int, str, d
     """
     truncated_at = yield from _decode(path, offset)
     if truncated_at is not None:
-        warnings.warn(
-            f"{os.fspath(path)!s} ends in a partial msgpack object at byte {truncated_at}; "
-            "it is taken as not yet written and earlier documents are returned.",
-            TruncatedFileWarning,
-            stacklevel=2,
-        )
+        warn_truncated(path, truncated_at, stacklevel=3)
 
 
-#: How records that the outline skips begin: fixarray of 2, then the name as a fixstr.
-_SKIPPED_NAMES = ("event", "event_page", "datum", "datum_page", "bulk_events", "bulk_datum")
-_SKIPPED_HEADS = tuple(b"\x92" + msgpack.packb(name) for name in _SKIPPED_NAMES)
-_HEAD = max(len(head) for head in _SKIPPED_HEADS)
-
-
-def scan_outline(
-    path: StrPath, offset: int, add: Callable[[str, dict[str, Any], int, int], None]
-) -> int:
-    """Decode every document of a msgpack run file but events and datum, which are skipped.
-
-    A record is skipped, not decoded, when its first bytes say it is an event or datum
-    record; msgpack still checks its structure. A record whose first bytes straddle a read
-    block is decoded (and dropped if it is an event or datum): the result is the same.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file.
-    offset : int
-        Byte offset of the first record to read (0, or a value returned earlier).
-    add : callable
-        Called with ``(name, doc, start, end)`` for each document kept, in file order
-        (``start`` and ``end``: the byte range of its record).
-
-    Returns
-    -------
-    int
-        The offset just after the last complete record, where a later call can resume. A
-        partial final record is left for later, without a warning (the full read warns).
-
-    Raises
-    ------
-    CorruptFileError
-        Bytes before the end of the file are not msgpack, or a decoded record is not a
-        ``[name, doc]`` pair with a known name.
-    """
-    with open_run_file(path) as file:
-        size = file.seek(0, os.SEEK_END)
-        file.seek(offset)
-        remaining = size - offset
-        unpacker = _unpacker()
-        end = base = offset
-        carried = b""  # the first bytes of a record that began in an earlier block
-        step = _FIRST_BLOCK
-        while remaining > 0:
-            block = file.read(min(step, remaining))
-            if not block:
-                break
-            remaining -= len(block)
-            step = min(step * 2, _MAX_BLOCK)
-            unpacker.feed(block)
-            while True:
-                if end >= base:
-                    head = block[end - base : end - base + _HEAD]
-                else:
-                    head = carried if len(carried) >= _HEAD else (carried + block)[:_HEAD]
-                obj: Any = _SKIPPED
-                try:
-                    if head.startswith(_SKIPPED_HEADS):
-                        unpacker.skip()
-                    else:
-                        obj = unpacker.unpack()
-                except msgpack.OutOfData:
-                    carried = head
-                    break
-                except _DECODE_ERRORS as exc:
-                    raise _corrupt(path, end, str(exc) or "not msgpack") from None
-                start, end = end, offset + unpacker.tell()
-                if obj is not _SKIPPED:
-                    _keep(obj, path, start, end, add)
-            base += len(block)
-    return end
-
-
-_SKIPPED = object()
-
-
-def _keep(obj: Any, path: StrPath, start: int, end: int, add: Callable[..., None]) -> None:
-    problem = pair_problem(obj)
-    if problem is not None:
-        raise _corrupt(path, start, problem)
-    if obj[0] not in _SKIPPED_NAMES:
-        add(obj[0], obj[1], start, end)
+def warn_truncated(path: StrPath, offset: int, stacklevel: int = 4) -> None:
+    """Warn that the file ends in a partial msgpack object from byte ``offset`` on."""
+    warnings.warn(
+        f"{os.fspath(path)!s} ends in a partial msgpack object at byte {offset}; "
+        "it is taken as not yet written and earlier documents are returned.",
+        TruncatedFileWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def locate(path: StrPath, start: int, end: int) -> tuple[int | None, str]:

@@ -21,6 +21,7 @@ from typing import Any
 from ...errors import DatabrokerError, InvalidDocument, MalformedRecord
 from ..base import Doc, RunStore
 from ..run_documents import RunDocuments
+from ..single_events import EventRows
 from .collector import collector_paused
 from .source import FileSource, open_run_file, run_file_error
 
@@ -47,6 +48,8 @@ class RunFileReader:
     scan_outline: ScanOutline | None = None
     read_stop: Callable[[FileSource], Doc | None] | None = None
     locate: Locate | None = None
+    #: Like ``iter_documents``, but runs of one-event pages may come as one ``EventRows``.
+    iter_run_records: IterDocuments | None = None
 
 
 class _Decoded:
@@ -126,9 +129,16 @@ class FileRun(RunStore):
         pages: list[dict[str, Any]] = []
         ends: list[int] = []
         waiting: Any = None  # the descriptor of the pages waiting
+        records = self._reader.iter_run_records or self._reader.iter_documents
         try:
             with collector_paused():
-                for end, name, doc in self._reader.iter_documents(self.path, decoded.offset):
+                for end, name, doc in records(self.path, decoded.offset):
+                    if type(doc) is EventRows:
+                        full, full_ends = pages, ends
+                        pages, ends, waiting = [], [], None
+                        self._add_pages(decoded, full, full_ends)
+                        self._add_rows(decoded, doc, end)
+                        continue
                     if name == "event_page":
                         if doc.get("descriptor") != waiting or len(pages) >= _BATCH:
                             full, full_ends = pages, ends
@@ -171,6 +181,17 @@ class FileRun(RunStore):
             return
         for doc, end in zip(pages, ends, strict=True):
             self._add(decoded, "event_page", doc, end)
+
+    def _add_rows(self, decoded: _Decoded, rows: EventRows, end: int) -> None:
+        """Add events decoded as columns from the records up to byte ``end``; if the run
+        refuses them (a uid it has already), add those records one by one."""
+        if decoded.documents.add_event_rows(rows):
+            decoded.offset = end
+            return
+        for record_end, name, doc in self._reader.iter_documents(self.path, decoded.offset):
+            self._add(decoded, name, doc, record_end)
+            if record_end >= end:
+                break
 
     def _outline_documents(self) -> RunDocuments:
         """The documents other than events and datum, without decoding those."""
