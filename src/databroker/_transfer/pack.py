@@ -166,7 +166,8 @@ def pack(
         A new directory, or a path ending in ``.zip``.
     external
         ``'copy'`` the files into the bundle (re-rooted), list them in the ``'manifest'``
-        only, ``'fill'`` their data into the documents, or ``'skip'`` them.
+        only, ``'fill'`` their data into the events (Resource and StreamResource data
+        alike), or ``'skip'`` them.
     format
         ``'msgpack'`` or ``'jsonl'`` documents, one file per run.
     dry_run
@@ -184,7 +185,8 @@ def pack(
     Raises
     ------
     TransferError
-        If ``dest`` exists, or writing fails (nothing is left at ``dest`` then).
+        If ``dest`` exists, or writing fails (nothing is left at ``dest`` then); with
+        ``external='fill'``, a StreamDatum row whose seq_num has no event to hold it.
     """
     dest = os.fspath(dest)
     _check_arguments(dest, external, format)
