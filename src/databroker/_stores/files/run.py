@@ -20,6 +20,7 @@ from typing import Any
 
 from ...errors import DatabrokerError, InvalidDocument, MalformedRecord
 from ..base import Doc, RunStore
+from ..lru import LRUCache
 from ..run_documents import RunDocuments
 from ..single_events import EventRows
 from .collector import collector_paused
@@ -55,12 +56,28 @@ class RunFileReader:
 class _Decoded:
     """Documents decoded from a file up to ``offset``, as the file was at ``signature``."""
 
-    __slots__ = ("documents", "offset", "signature")
+    __slots__ = ("documents", "offset", "shared", "signature")
 
     def __init__(self, path: str) -> None:
         self.documents = RunDocuments(source=path)
         self.offset = 0
         self.signature: _Signature | None = None
+        self.shared = False  # kept in _OUTLINES: never extended, replaced when the file changes
+
+
+#: Outlines of finished runs, kept per file while it stays the same file of the same size and
+#: mtime: another catalog over the file (or this one reloaded) lists the run's streams
+#: without scanning it again.
+_OUTLINES: LRUCache[tuple[str, int, int, int, int], _Decoded] = LRUCache(512)
+_OUTLINES_LOCK = threading.Lock()
+
+
+def _outline_key(path: str) -> tuple[str, int, int, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (path, stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_dev)
 
 
 class FileRun(RunStore):
@@ -205,7 +222,18 @@ class FileRun(RunStore):
             outline = self._outline
             if outline is not None and (signature is None or signature == outline.signature):
                 return outline.documents
-            if outline is None or (signature is not None and signature[0] < outline.offset):
+            key = _outline_key(self.path) if outline is None else None
+            if key is not None:
+                with _OUTLINES_LOCK:
+                    kept = _OUTLINES.get(key)
+                if kept is not None and kept.signature == signature:
+                    self._outline = kept
+                    return kept.documents
+            if (
+                outline is None
+                or outline.shared
+                or (signature is not None and signature[0] < outline.offset)
+            ):
                 outline = self._outline = _Decoded(self.path)
             documents = outline.documents
 
@@ -217,6 +245,10 @@ class FileRun(RunStore):
 
             outline.offset = self._reader.scan_outline(self.path, outline.offset, add)
             outline.signature = signature
+            if documents.stop() is not None and key is not None and key[1:3] == signature:
+                outline.shared = True
+                with _OUTLINES_LOCK:
+                    _OUTLINES.put(key, outline)
             return documents
 
     def _malformed(self, start: int, end: int, name: str, error: Exception) -> Exception:
