@@ -5,7 +5,9 @@ its keys are run uids, oldest first (so ``catalog[-1]`` is the newest run), its 
 :class:`~databroker._tiled.run.RunAdapter`. Searches are translated into our Mongo-style
 queries (:mod:`databroker._tiled.queries`) and answered by the store's index; counting,
 sorting and paging come from the store's listing (newest first by start time), and a page of
-runs gets its stop documents in one bulk read. No run is opened until one of its streams is.
+runs gets its stop documents in one bulk read. A query on a ``stop.`` key is evaluated on the
+stop documents of the runs the search lists so far (one bulk read) and narrows the catalog to
+those runs' uids. No run is opened until one of its streams is.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from tiled.iterviews import ItemsView, KeysView, ValuesView
 from tiled.structures.container import ContainerStructure
 from tiled.structures.core import Spec, StructureFamily
 
+from .._query.matcher import compile_query
 from .._runs.context import ReadContext
 from .._stores.base import CatalogStore, Doc
 from .._stores.lru import LRUCache
 from ..errors import DatabrokerError
-from .queries import UntranslatableQuery, check_operators, translate
-from .run import RunAdapter, plain
+from .queries import UntranslatableQuery, check_operators, translate, translate_stop
+from .run import RunAdapter
 
 __all__ = ["CATALOG_SPEC", "CatalogAdapter"]
 
@@ -105,9 +108,12 @@ class CatalogAdapter(ContainerAdapter[RunAdapter]):
         The store is asked once, here, so that a query it cannot evaluate is refused now
         (HTTP 400) rather than failing while the page is built.
         """
-        clause = translate(query)
+        on_stop = translate_stop(query)
+        if on_stop is not None:
+            searched = self._runs_whose_stop_matches(on_stop)
+        else:
+            searched = self._variation((*self._clauses, translate(query)), self._direction)
         duplicates = getattr(getattr(query, "duplicates", None), "value", "all")
-        searched = self._variation((*self._clauses, clause), self._direction)
         if duplicates != "all":
             searched = searched._one_run_per_scan_id(duplicates == "error")
         try:
@@ -115,6 +121,17 @@ class CatalogAdapter(ContainerAdapter[RunAdapter]):
         except DatabrokerError as error:
             raise UntranslatableQuery(f"Cannot answer {query!r}: {error}") from None
         return searched
+
+    def _runs_whose_stop_matches(self, on_stop: dict[str, Any]) -> CatalogAdapter:
+        """The catalog narrowed to the runs whose stop document matches ``on_stop`` (a run
+        without a stop document is matched as an empty one, as MongoDB matches a missing
+        field: ``NotEq`` keeps it, ``Eq`` does not)."""
+        matches = compile_query(on_stop)
+        uids = [start["uid"] for start in self.store.iter_starts(self.query)]
+        stops = self.store.stops(uids) if uids else {}
+        kept = [uid for uid in uids if matches(stops.get(uid) or {})]
+        clause = {"uid": {"$in": sorted(kept)}}
+        return self._variation((*self._clauses, clause), self._direction)
 
     def _one_run_per_scan_id(self, refuse_duplicates: bool) -> CatalogAdapter:
         """Keep the newest run of each scan_id (``duplicates='latest'``), or refuse them."""
@@ -166,7 +183,7 @@ class CatalogAdapter(ContainerAdapter[RunAdapter]):
 
     def __getitem__(self, key: str) -> RunAdapter:
         run = self._runs.get(key) if not self._clauses else None
-        if run is not None:
+        if run is not None and run.stop_doc is not None:
             return run
         start = self.store.get_start(key, self.query) if isinstance(key, str) else None
         if start is None:
@@ -182,7 +199,7 @@ class CatalogAdapter(ContainerAdapter[RunAdapter]):
         if needs_stop:
             stop = self.store.stops([uid]).get(uid)
         if run is not None:
-            run.stop_doc = plain(stop)
+            run.set_stop(stop)
             return run
         run = RunAdapter(self.store, self.read_context, start, stop)
         self._runs.put(uid, run)

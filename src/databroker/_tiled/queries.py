@@ -6,10 +6,16 @@ catalog store's index answers it without building runs. A query type without a t
 key outside the start document, and any operator outside :data:`ALLOWED_OPERATORS` (such as
 ``$where``, ``$function`` or ``$expr``, which run code on a MongoDB server) raise
 :class:`UntranslatableQuery`, which Tiled's server answers with HTTP 400.
+
+A key query on a ``stop.`` key (``Eq('stop.exit_status', 'success')``) is translated by the
+same translators into a filter on the stop document (:func:`translate_stop`), which the
+catalog evaluates with the in-process matcher on the stop documents of the runs its start
+filter lists (read in one bulk call).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -41,6 +47,7 @@ __all__ = [
     "UntranslatableQuery",
     "check_operators",
     "translate",
+    "translate_stop",
 ]
 
 #: The Mongo operators a translated query may hold; anything else is refused.
@@ -194,6 +201,22 @@ def translate(query: Any) -> dict[str, Any]:
         raise UntranslatableQuery(f"Cannot answer {query!r}: {error}") from None
     check_operators(mongo, query)
     return mongo
+
+
+#: The query types whose ``key`` may name a stop-document field (``stop.exit_status``).
+STOP_KEY_QUERIES = (Eq, NotEq, Comparison, Contains, In, NotIn, Regex, Like, KeyPresent)
+
+
+def translate_stop(query: Any) -> dict[str, Any] | None:
+    """Return the Mongo-style filter on stop documents of a key query on a ``stop.`` key
+    (the key without its prefix), or None when the query is not about the stop document."""
+    key = getattr(query, "key", None)
+    if not isinstance(query, STOP_KEY_QUERIES) or not isinstance(key, str):
+        return None
+    head, dot, rest = key.partition(".")
+    if head != "stop" or not dot or not rest:
+        return None
+    return translate(dataclasses.replace(query, key=rest))
 
 
 def check_operators(mongo: Mapping[str, Any], query: Any = None) -> None:

@@ -129,11 +129,23 @@ class RunAdapter(ContainerAdapter[MapAdapter]):
 
     @property
     def reader(self) -> RunReader:
-        """The run opened for reading (on first use)."""
+        """The run opened for reading: kept once the run has stopped; while it is being taken,
+        opened anew for each request, so that the events published since are served."""
         with self._lock:
-            if self._reader is None:
-                self._reader = self.read_context.open_run(self.store, self.uid)
-            return self._reader
+            if self._reader is not None:
+                return self._reader
+            reader = self.read_context.open_run(self.store, self.uid)
+            if self.stop_doc is not None:
+                self._reader = reader
+            return reader
+
+    def set_stop(self, stop: Doc | None) -> None:
+        """Record the run's stop document as the store now has it (a run that has just
+        stopped forgets the streams it served while it was being taken)."""
+        with self._lock:
+            if self.stop_doc is None and stop is not None:
+                self._reader, self._streams = None, {}
+            self.stop_doc = plain(stop)
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -159,6 +171,8 @@ class RunAdapter(ContainerAdapter[MapAdapter]):
         if name not in self._names():
             raise KeyError(name)
         stream = stream_adapter(self.reader, name)
+        if self.stop_doc is None:
+            return stream  # still being taken: the next request reads the events added since
         with self._lock:
             return self._streams.setdefault(name, stream)
 
