@@ -26,7 +26,7 @@ from ..single_events import EventRows
 from .collector import collector_paused
 from .source import FileSource, open_run_file, run_file_error
 
-__all__ = ["FileRun", "IterDocuments", "RunFileReader", "ScanOutline"]
+__all__ = ["FileRun", "IterDocuments", "RunFileReader", "ScanOutline", "forget_outlines"]
 
 #: ``iter_documents(path, offset)`` of a file format: yields ``(end_offset, name, doc)``.
 IterDocuments = Callable[[str, int], Iterator[tuple[int, str, dict[str, Any]]]]
@@ -70,6 +70,12 @@ class _Decoded:
 #: without scanning it again.
 _OUTLINES: LRUCache[tuple[str, int, int, int, int], _Decoded] = LRUCache(512)
 _OUTLINES_LOCK = threading.Lock()
+
+
+def forget_outlines() -> None:
+    """Forget the outlines kept per file, as a new process starts (benchmarks of first looks)."""
+    with _OUTLINES_LOCK:
+        _OUTLINES.clear()
 
 
 def _outline_key(path: str) -> tuple[str, int, int, int, int] | None:
