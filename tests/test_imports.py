@@ -25,7 +25,8 @@ def test_import_databroker_is_light() -> None:
 
 #: What a numpy-backed read() has no use for: dask.array imports scipy (dask.array.fft) and,
 #: when installed, sparse (which imports numba); xarray's duck-array checks import sparse too.
-READ_HEAVY = ["dask.array", "sparse", "numba", "scipy"]
+#: event-model (with jsonschema) is only needed to fill external data.
+READ_HEAVY = ["dask.array", "sparse", "numba", "scipy", "event_model", "jsonschema"]
 
 _FIRST_READ = f"""\
 import json, sys, databroker
@@ -62,7 +63,8 @@ def _write_msgpack_run(directory: Path) -> None:
 
 
 def test_first_read_does_not_import_dask_array(tmp_path: Path) -> None:
-    """[new] Opening, showing and read() of a scalar stream import no dask.array; to_dask() does."""
+    """[new] Opening, showing and read() of a scalar stream import no dask.array and no
+    event-model; to_dask() does import dask.array."""
     _write_msgpack_run(tmp_path)
     result = subprocess.run(
         [sys.executable, "-c", _FIRST_READ, str(tmp_path)],

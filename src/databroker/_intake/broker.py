@@ -7,7 +7,6 @@ import inspect
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
-import event_model
 from intake.catalog import Catalog
 
 from .._fill.imports import import_object
@@ -84,7 +83,7 @@ class Broker(display.RichDisplay, Catalog):
         *,
         handler_registry: Mapping[str, Any] | None = None,
         root_map: dict[str, str] | None = None,
-        filler_class: Any = event_model.Filler,
+        filler_class: Any = "event_model.Filler",
         transforms: Mapping[str, Any] | None = None,
         query: Mapping[str, Any] | None = None,
         entry: Any = None,
@@ -383,6 +382,8 @@ class Broker(display.RichDisplay, Catalog):
             handler = import_object(handler)
         existing = self.read_context.handler_registry.get(spec)
         if existing is not None and existing is not handler and not overwrite:
+            import event_model
+
             raise event_model.DuplicateHandler(
                 f"There is already a handler registered for the spec {spec!r}. "
                 "Use overwrite=True to deregister the original."

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import event_model
-
 from .._runs import ReadContext, RunReader
 from .._runs.transforms import parse_transforms
 from .._stores.memory import run_from_documents
@@ -48,7 +46,7 @@ class SingleRunCache:
         *,
         handler_registry: Mapping[str, Any] | None = None,
         root_map: Mapping[str, str] | None = None,
-        filler_class: Any = event_model.Filler,
+        filler_class: Any = "event_model.Filler",
         transforms: Any = None,
     ) -> None:
         self._context = ReadContext(

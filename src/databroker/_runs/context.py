@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import event_model
-
 from .._stores.base import CatalogStore, RunStore
 from .reader import RunReader
 
@@ -42,7 +40,7 @@ class ReadContext:
         *,
         handler_registry: Mapping[str, Any] | None = None,
         root_map: dict[str, str] | None = None,
-        filler_class: Any = event_model.Filler,
+        filler_class: Any = "event_model.Filler",
         transforms: Mapping[str, Any] | None = None,
         catalog_dir: str | None = None,
     ) -> None:
@@ -58,8 +56,12 @@ class ReadContext:
             else parse_handler_registry(handler_registry)
         )
         self.root_map: dict[str, str] = root_map if root_map is not None else {}
+        # The default stays a dotted path, imported when a Filler is first built (importing
+        # event-model costs a first read ~60 ms); any other path is imported now, to fail early.
         self.filler_class = (
-            import_object(filler_class) if isinstance(filler_class, str) else filler_class
+            import_object(filler_class)
+            if isinstance(filler_class, str) and filler_class != "event_model.Filler"
+            else filler_class
         )
         self.catalog_dir = catalog_dir
 

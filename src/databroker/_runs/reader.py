@@ -193,11 +193,18 @@ class RunReader:
         """Collect what the assembly layer needs to build one stream's datasets."""
         from .._assemble import StreamData
 
+        descriptors = self.view.stream_descriptors(stream_name)
+        # A stream with no external field needs no Filler (nor event-model, to import).
+        external = any(
+            isinstance(data_key, Mapping) and data_key.get("external")
+            for descriptor in descriptors
+            for data_key in (descriptor.get("data_keys") or {}).values()
+        )
         return StreamData(
             name=stream_name,
             run=self.view,
-            descriptors=self.view.stream_descriptors(stream_name),
-            loader=self.external_loader(),
+            descriptors=descriptors,
+            loader=self.external_loader() if external else None,
         )
 
     def read_stream(
