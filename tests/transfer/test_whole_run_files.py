@@ -257,3 +257,15 @@ def test_jsonl_target_gets_decoded_runs(plain: Any, tmp_path: Path) -> None:
     databroker.unpack(bundle, target, format="jsonl")
     assert _files(target) == sorted(f"{uid}.jsonl" for uid in plain)
     assert sorted(databroker.open_catalog(target)) == sorted(plain)
+
+
+def test_catalog_object_target_sees_the_runs(plain: Any, tmp_path: Path) -> None:
+    """[new] Run files copied whole into a catalog object's directory are listed by that
+    catalog at once (it is refreshed), and a search finds them."""
+    bundle = tmp_path / "bundle.zip"
+    databroker.pack(plain, bundle)
+    target = storage("msgpack", tmp_path / "target").catalog()
+    assert len(target) == 0
+    databroker.unpack(bundle, target)
+    assert sorted(target) == sorted(plain)
+    assert len(target.search({"scan_id": 1})) == 1

@@ -92,10 +92,11 @@ class OpenedBundle:
         if relative not in self._documents:
             if self._temporary is None:
                 self._temporary = tempfile.mkdtemp(prefix=".databroker-bundle-")
-            local = os.path.join(self._temporary, *relative.split("/"))
-            os.makedirs(os.path.dirname(local), exist_ok=True)
+            # Flat (no directories to make): numbered, keeping the name and its suffix.
+            name = f"{len(self._documents)}-{relative.rsplit('/', 1)[-1]}"
+            local = os.path.join(self._temporary, name)
             with self.open(relative) as src, open(local, "wb") as dst:
-                size, sha256 = copy_stream(src, dst)
+                size, sha256 = copy_stream(src, dst, size_hint=self.size(relative))
             self._documents[relative] = (local, size, sha256)
         _, size, sha256 = self._documents[relative]
         return size, sha256
