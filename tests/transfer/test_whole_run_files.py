@@ -269,3 +269,28 @@ def test_catalog_object_target_sees_the_runs(plain: Any, tmp_path: Path) -> None
     databroker.unpack(bundle, target)
     assert sorted(target) == sorted(plain)
     assert len(target.search({"scan_id": 1})) == 1
+
+
+@pytest.mark.parametrize("file_format", ["msgpack", "jsonl"])
+def test_run_file_naming_a_path_is_refused(plain: Any, tmp_path: Path, file_format: str) -> None:
+    """[fix] A bundled run file whose start uid is '../escape' (checksum updated to match)
+    is refused with BundleFormatError, copied whole (msgpack target) or decoded (JSONL
+    target), and nothing is written outside (or inside) the target."""
+    from databroker._stores.files.msgpack_format import packb
+
+    bundle = tmp_path / "bundle"
+    databroker.pack(plain, bundle)
+    manifest = _manifest(bundle)
+    entry = manifest["runs"][0]
+    start = {**plain[entry["uid"]].start, "uid": "../escape"}
+    data = packb("start", dict(start)) + packb(
+        "stop", {"uid": "s", "run_start": "../escape", "time": 1.0, "exit_status": "success"}
+    )
+    (bundle / entry["documents"]).write_bytes(data)
+    entry["size"], entry["sha256"] = len(data), hashlib.sha256(data).hexdigest()
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    target = tmp_path / "nest" / "target"
+    with pytest.raises(errors.BundleFormatError) as info:
+        databroker.unpack(bundle, target, format=file_format)
+    assert entry["uid"] in str(info.value)
+    assert _files(tmp_path / "nest") == []

@@ -23,6 +23,7 @@ from typing import Any, cast
 from urllib.parse import quote, unquote, urlparse
 
 from ..errors import (
+    BundleFormatError,
     ChecksumMismatch,
     InvalidArgument,
     RunConflict,
@@ -323,19 +324,34 @@ def _write(
         for run in maybe_progress(decoded, show=progress, total=len(decoded), desc="runs"):
             assert write is not None
             started.append(run.uid)
-            for name, doc in run.documents():
+            for name, doc in _checked_first(run, run.documents()):
                 write(name, reroot(name, dict(doc)))
         close = getattr(write, "close", None)
         if close is not None:
             close()
     except BaseException as error:
         _rollback(target, started, added)
-        if isinstance(error, TransferError | RunConflict):
+        if isinstance(error, TransferError | RunConflict | BundleFormatError):
             raise
         raise TransferError(
             f"Writing the run {started[-1] if started else '?'!r} into {target.description} "
             f"failed ({type(error).__name__}: {error}); what this call wrote was removed."
         ) from error
+
+
+def _checked_first(run: IncomingRun, documents: Documents) -> Documents:
+    """The run's documents, the first checked to be the start of run ``run.uid`` (a run
+    file naming another uid, such as ``../x``, would be written under another name)."""
+    iterator = iter(documents)
+    first = next(iterator, None)
+    if first is None or first[0] != "start" or first[1].get("uid") != run.uid:
+        found = "nothing" if first is None else f"{first[0]} {first[1].get('uid')!r}"
+        raise BundleFormatError(
+            f"{run.origin} should hold the run {run.uid!r}, but begins with {found}. The "
+            "bundle is damaged or inconsistent; what this call wrote was removed."
+        )
+    yield first
+    yield from iterator
 
 
 def _bundle_documents(opened: OpenedBundle, run: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
