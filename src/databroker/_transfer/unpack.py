@@ -24,7 +24,6 @@ from urllib.parse import quote, unquote, urlparse
 
 from ..errors import (
     BundleFormatError,
-    ChecksumMismatch,
     InvalidArgument,
     RunConflict,
     TargetNotWritable,
@@ -32,9 +31,9 @@ from ..errors import (
 )
 from .bundles import OpenedBundle, open_bundle
 from .export import plain_documents
-from .report import TransferReport, content_digest, copy_and_hash, maybe_progress
+from .external_files import commit_files, stage_files
+from .report import TransferReport, content_digest, maybe_progress
 from .runfiles import RawRunFile, StagedRunFiles
-from .sink import copy_stream
 from .sources import Target, open_target
 
 __all__ = ["IncomingRun", "bundle_rerooter", "unpack", "write_runs"]
@@ -163,75 +162,6 @@ def _unique_files(runs: list[IncomingRun]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def _copy(record: Mapping[str, Any], staged: str) -> tuple[int, str]:
-    """Copy one file (a path, or a member ``record['open']()`` opens) hashing it as it goes."""
-    opener = record.get("open")
-    if opener is None:
-        return copy_and_hash(record["source"], staged, OPEN_FOR_WRITING)
-    with opener() as src, OPEN_FOR_WRITING(staged, "wb") as dst:
-        return copy_stream(src, dst, size_hint=record.get("size"))
-
-
-def _staged_name(stage: str, index: int, relative: str) -> str:
-    """A staged file's path: flat in the staging directory (no directories to make)."""
-    return os.path.join(stage, f"{index}-{posixpath.basename(relative)}")
-
-
-def _stage(files: list[dict[str, Any]], external_root: str, progress: bool) -> str:
-    """Copy every file into a staging directory under ``external_root``, checking its hash."""
-    stage = tempfile.mkdtemp(prefix=".databroker-unpack-", dir=external_root)
-    try:
-        for index, record in enumerate(
-            maybe_progress(files, show=progress, total=len(files), desc="files")
-        ):
-            staged = _staged_name(stage, index, record["relative"])
-            try:
-                size, sha256 = _copy(record, staged)
-            except OSError as error:
-                raise TransferError(
-                    f"Copying {record['source']} to {staged} failed ({error}); nothing was "
-                    "written to the target."
-                ) from error
-            if record.get("sha256") and sha256 != record["sha256"]:
-                raise ChecksumMismatch(
-                    f"The copy of {record['source']} does not match its sha256 "
-                    f"{record['sha256']}; nothing was written to the target."
-                )
-            record["size"], record["sha256"] = size, sha256
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    return stage
-
-
-def _commit_files(files: list[dict[str, Any]], stage: str, external_root: str) -> list[str]:
-    """Rename staged files into place; return the paths added (for rollback)."""
-    from .records import sha256_of
-
-    added: list[str] = []
-    directories: set[str] = set()
-    try:
-        for index, record in enumerate(files):
-            final = os.path.join(external_root, record["relative"])
-            if os.path.exists(final):
-                if sha256_of(final) == record["sha256"]:
-                    continue
-                raise TransferError(
-                    f"{final} exists with other content than {record['source']}; move it "
-                    "away or unpack to another external_root."
-                )
-            directory = os.path.dirname(final)
-            if directory not in directories:
-                os.makedirs(directory, exist_ok=True)
-                directories.add(directory)
-            os.replace(_staged_name(stage, index, record["relative"]), final)
-            added.append(final)
-    except BaseException:
-        _remove(added)
-        raise
-    return added
-
-
 def _remove(paths: Iterable[str]) -> None:
     for path in paths:
         with contextlib.suppress(OSError):
@@ -310,9 +240,9 @@ def _write(
     added: list[str] = []
     if files and external_root is not None:
         _probe(external_root, "the external_root")
-        stage = _stage(files, external_root, progress)
+        stage = stage_files(files, external_root, progress, OPEN_FOR_WRITING)
         try:
-            added = _commit_files(files, stage, external_root)
+            added = commit_files(files, stage, external_root)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
     started: list[str] = []
