@@ -162,7 +162,7 @@ class FileRun(RunStore):
                         self._add_pages(decoded, full, full_ends)
                         self._add_rows(decoded, doc, end)
                         continue
-                    if name == "event_page":
+                    if name == "event_page" and _one_row(doc):
                         if doc.get("descriptor") != waiting or len(pages) >= _BATCH:
                             full, full_ends = pages, ends
                             pages, ends, waiting = [], [], doc.get("descriptor")
@@ -349,6 +349,12 @@ class FileRun(RunStore):
         from .arrivals import file_mtime
 
         return file_mtime(self.path) if self.stop() is None else None
+
+
+def _one_row(page: dict[str, Any]) -> bool:
+    """Whether ``page`` holds one event (larger pages are added as they come)."""
+    uid = page.get("uid")
+    return type(uid) is list and len(uid) == 1
 
 
 #: Pages added at once: enough to make each check's fixed cost vanish, few enough that the
