@@ -266,7 +266,8 @@ class RunDocuments(RunStore):
         growing = self._growing.pop(descriptor, None)
         if growing is not None:
             pages[-1] = growing.seal()
-        if any(uid in self._event_uids for uid in uids):
+        located = dict.fromkeys(uids, (descriptor, len(pages)))  # each uid hashed once
+        if not self._event_uids.keys().isdisjoint(located):
             self._add_page_with_duplicates(doc)
             return
         page = dict(doc)
@@ -279,7 +280,7 @@ class RunDocuments(RunStore):
             page[key] = {name: number_column(column) for name, column in page[key].items()}
         page["time"] = number_column(page["time"])
         pages.append(page)
-        self._event_uids.update(dict.fromkeys(uids, (descriptor, len(pages) - 1)))
+        self._event_uids.update(located)
 
     def _add_page_with_duplicates(self, doc: Doc) -> None:
         from .._documents.classes import unpack_event_page
