@@ -368,3 +368,14 @@ def test_round_trip(tmp_path, fmt, metadata):
     if fmt == "jsonl":
         lines = (tmp_path / f"{uid}{suffix}").read_bytes().splitlines()
         assert json.loads(lines[0]) == ["start", start]
+
+
+@pytest.mark.parametrize("fmt", [JSONLWriter, MsgpackWriter])
+@pytest.mark.parametrize("uid", ["../escape", "a/b", "a\\b", "..", "", "bad\x00uid", "new\nline"])
+def test_a_start_uid_that_is_no_plain_file_name_is_refused(tmp_path, fmt, uid):
+    """[fix] A start uid holding a path separator, NUL or control character (or only dots)
+    is refused with InvalidDocument; no file is written anywhere, not outside the directory."""
+    directory = tmp_path / "runs"
+    with fmt(str(directory)) as write, pytest.raises(InvalidDocument, match="cannot name a"):
+        write("start", {"uid": uid, "time": 1.0})
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == []

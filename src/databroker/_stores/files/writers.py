@@ -8,6 +8,7 @@ written.
 from __future__ import annotations
 
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +21,10 @@ from ...errors import DuplicateUniqueID, InvalidDocument, UnencodableValue
 from . import jsonl_format, msgpack_format
 
 __all__ = ["JSONLWriter", "MsgpackWriter"]
+
+
+#: What a start uid may not hold to be a file name in the catalog's directory (any OS).
+_UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f]")
 
 
 class _RunFileWriter(ABC):
@@ -73,6 +78,13 @@ class _RunFileWriter(ABC):
             self._files.pop(runs[0]).close()
 
     def _create(self, uid: str) -> None:
+        if _UNSAFE_NAME.search(uid) or uid in ("", ".", ".."):
+            self._router.discard(uid)
+            raise InvalidDocument(
+                f"The start uid {uid!r} cannot name a run file in {self.directory}: a uid with "
+                "a path separator, a NUL or control character, or only dots would write "
+                "elsewhere or not at all. Give the run a plain uid (e.g. a uuid4)."
+            )
         path = self.directory / f"{uid}{self.suffix}"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
