@@ -158,3 +158,34 @@ def test_read_partition(catalog: Any, RE: Any) -> None:
     assert all(isinstance(page["data"]["img"][0], np.ndarray) for page in filled)
     with pytest.raises(ValueError):
         stream.read_partition({"index": 1, "fill": "no", "partition_size": 0})
+
+
+def test_a_descriptor_without_a_name_warns_with_our_warning() -> None:
+    """[compat] A descriptor without 'name' belongs to 'primary'; the warning saying so is a
+    DatabrokerWarning (still a UserWarning), which names the descriptor and the run."""
+    import event_model
+
+    from databroker.errors import DatabrokerWarning
+    from databroker.in_memory import BlueskyInMemoryCatalog
+
+    run = event_model.compose_run()
+    keys = {"x": {"source": "sim", "dtype": "number", "shape": []}}
+    stream = run.compose_descriptor(name="primary", data_keys=keys)
+    descriptor = {k: v for k, v in stream.descriptor_doc.items() if k != "name"}
+    catalog = BlueskyInMemoryCatalog()
+    catalog.upsert(
+        run.start_doc,
+        run.compose_stop(),
+        lambda: iter(
+            [
+                ("start", run.start_doc),
+                ("descriptor", descriptor),
+                ("event", stream.compose_event(data={"x": 1.0}, timestamps={"x": 1.0})),
+            ]
+        ),
+        (),
+        {},
+    )
+    with pytest.warns(DatabrokerWarning, match=descriptor["uid"]) as caught:
+        assert list(catalog[-1]) == ["primary"]
+    assert issubclass(caught[0].category, UserWarning)

@@ -235,9 +235,14 @@ class RunReader:
         dataset = build_dataset(data, include=include, exclude=exclude, lazy=lazy)
         if time_as == "float":
             return dataset
+        import pandas as pd
+
         time = dataset["time"]
         values = datetimes(time.values, local=time_as == "datetime")
-        return dataset.assign_coords(time=(time.dims, values, time.attrs))
+        # As an index (not a bare array), which spares xarray's duck-array checks: they
+        # would import dask.array and sparse.
+        index = pd.Index(values, name="time")
+        return dataset.assign_coords(time=(time.dims, index, time.attrs))
 
     def read_timestamps(
         self,

@@ -18,6 +18,7 @@ from .._documents.classes import (
 )
 from .._documents.datakeys import datum_keys
 from .._stores.base import Doc, RunStore
+from ..errors import DatabrokerWarning
 
 __all__ = ["RunView", "stream_name_of"]
 
@@ -83,7 +84,7 @@ class RunView(RunStore):
                 warnings.warn(
                     f"Descriptor {descriptor['uid']!r} of run {self.uid!r} has no 'name'; "
                     "it is taken to belong to the stream 'primary'.",
-                    UserWarning,
+                    DatabrokerWarning,
                     stacklevel=3,
                 )
         self._descriptors = descriptors
