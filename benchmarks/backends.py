@@ -255,6 +255,9 @@ class NormalizedStorage(Storage):
         from .mongo_load import load_normalized
 
         load_normalized(self.mds, self.assets, docs)
+        # As suitcase-mongo's serializers and databroker deployments leave a database: with
+        # its indexes (a unique uid among them, so that len() is a plain count).
+        self.catalog().ensure_indexes()
 
 
 class EmbeddedStorage(Storage):
@@ -304,6 +307,7 @@ class EmbeddedStorage(Storage):
         from .mongo_load import load_embedded
 
         load_embedded(self.db, docs)
+        self.catalog().ensure_indexes()  # as a deployment's database has them
 
 
 class Backend:
