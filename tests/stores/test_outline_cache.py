@@ -72,3 +72,25 @@ def test_a_run_still_being_written_is_never_kept(tmp_path: Path, scans: list[str
     for _ in range(2):
         assert list(open_catalog(str(tmp_path))[-1]) == ["primary"]
     assert len(scans) == 2
+
+
+def test_opening_a_catalog_scans_its_directory_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building a catalog scans its files once, not once in the store and again when intake
+    loads the new catalog (a directory just written is listed anew at each scan) [new]."""
+    from databroker._stores.files import catalog as file_catalog
+
+    _write(tmp_path, ("primary",))
+    scans: list[int] = []
+    original = file_catalog.FileCatalogStore._scan
+
+    def counting(self: Any) -> None:
+        scans.append(1)
+        original(self)
+
+    monkeypatch.setattr(file_catalog.FileCatalogStore, "_scan", counting)
+    catalog = open_catalog(str(tmp_path))
+    assert len(catalog) == 1 and len(scans) == 1
+    catalog.force_reload()
+    assert len(scans) == 2  # asked for: scanned again

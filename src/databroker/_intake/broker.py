@@ -106,6 +106,7 @@ class Broker(display.RichDisplay, Catalog):
         self._entries_map = RunEntries(
             store, self._query, self._make_entry, describe=f"{type(self).__name__}"
         )
+        self._loaded = False  # intake's construction loads once: the store is fresh then
         super().__init__(**kwargs)
         if self.name is None:  # fall back to the class attribute (the driver's name)
             del self.name
@@ -142,7 +143,10 @@ class Broker(display.RichDisplay, Catalog):
         return self._entries_map
 
     def _load(self) -> None:
-        self._store.refresh(force=True)
+        # At construction the store was just built (and scanned, for files): refresh it only
+        # if it is older than its ttl. Every later load (force_reload()) rescans.
+        self._store.refresh(force=self._loaded)
+        self._loaded = True
 
     @property
     def v2(self) -> Broker:
