@@ -162,7 +162,12 @@ def iter_documents(
             pending.append(block[:cut])
             chunk = b"".join(pending)
             pending = [block[cut:]]
-            lines = chunk.split(b"\n")
+            # ASCII (what json.dumps writes by default) is decoded once for the whole chunk:
+            # a str line is parsed without json's per-call encoding detection, and its
+            # length in characters is its length in bytes.
+            lines: list[Any] = (
+                chunk.decode("ascii").split("\n") if chunk.isascii() else chunk.split(b"\n")
+            )
             lines.pop()  # the empty string after the chunk's final newline
             for line in lines:
                 start = position
@@ -273,15 +278,28 @@ def locate(path: StrPath, start: int, end: int) -> tuple[int | None, str]:
     return line, f"line {line}"
 
 
+def _loads(line: bytes | str) -> Any:
+    """``json.loads(line)``, without its whitespace matching for a line that starts with a
+    value and ends with it (as JSONL writers write them)."""
+    if isinstance(line, str) and line[:1] == "[":
+        obj, end = _DECODER.raw_decode(line)
+        if end == len(line):
+            return obj
+    return json.loads(line)  # anything else, and every error, as json.loads has it
+
+
+_DECODER = json.JSONDecoder()
+
+
 def _decode_line(
-    line: bytes,
+    line: bytes | str,
     path: StrPath,
     line_number: int,
     offset: int,
     lines_before: Callable[[], int] = int,
 ) -> tuple[str, Any]:
     try:
-        obj = json.loads(line)
+        obj = _loads(line)
     except ValueError as exc:  # includes JSONDecodeError and UnicodeDecodeError
         reason = f"not valid JSON ({exc})"
         raise _corrupt(path, line_number + lines_before(), offset, reason) from None
