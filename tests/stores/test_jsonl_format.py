@@ -241,3 +241,30 @@ def test_dumps_line_rejects_unencodable_values():
     """[compat] A value JSON cannot hold raises TypeError naming its type."""
     with pytest.raises(TypeError, match="object"):
         dumps_line("start", {"uid": "u", "x": object()})
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '["start", {"uid": "u1", "time": 1.0}]',
+        '  ["start", {"uid": "u1", "time": 1.0}]',  # leading spaces
+        '["start", {"uid": "u1", "time": 1.0}]  \r',  # CRLF, trailing spaces
+        '["start", {"uid": "u1", "time": 1.0, "é": "ü"}]',  # UTF-8 (not ASCII)
+        '["start",{"uid":"u1","time":1.0}]',  # no spaces
+    ],
+)
+def test_lines_as_any_json_writer_writes_them_decode(tmp_path, line):
+    """[compat] Lines with leading or trailing whitespace, CRLF endings or UTF-8 text decode
+    as json.loads decodes them."""
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(line.encode("utf-8") + b"\n")
+    ((end, name, doc),) = list(jsonl_format.iter_documents(str(path)))
+    assert (end, name, doc) == (len(line.encode("utf-8")) + 1, *json.loads(line))
+
+
+def test_a_line_with_extra_data_names_its_line(tmp_path):
+    """[fix] JSON followed by more text on the same line is corrupt, as json.loads says."""
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(b'["start", {"uid": "u1", "time": 1.0}]\n["stop", {}] ["x"]\n')
+    with pytest.raises(CorruptFileError, match=r"line 2.*Extra data"):
+        list(jsonl_format.iter_documents(str(path)))
