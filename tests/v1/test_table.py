@@ -117,17 +117,17 @@ def test_missing_column_in_a_block(db: Any) -> None:
 
 def test_one_pass_over_documents(db: Any, monkeypatch: Any) -> None:
     """[fix] get_table reads each run's documents once, however many descriptors (1.x: per one)."""
-    from databroker._intake.run import BlueskyRun
+    from databroker._runs.reader import RunReader
 
     insert_all(db, two_descriptor_run(y_in_both=True))
     calls = []
-    original = BlueskyRun.documents
+    original = RunReader.documents
 
     def counting(self: Any, **kwargs: Any) -> Any:
         calls.append(kwargs)
         return original(self, **kwargs)
 
-    monkeypatch.setattr(BlueskyRun, "documents", counting)
+    monkeypatch.setattr(RunReader, "documents", counting)
     header = db[-1]
     calls.clear()
     assert len(header.table()) == 4
@@ -222,3 +222,37 @@ def test_time_default_local_zone(example: Any, monkeypatch: Any) -> None:
     """[fix] Without timezone the local zone is used (1.x always gave UTC)."""
     monkeypatch.setattr("databroker.v1.tables.local_zone_name", lambda: "US/Eastern")
     assert example.table()["time"].iloc[0] == pandas.Timestamp("2014-02-10 10:01:00")
+
+
+def test_table_from_kept_columns_equals_table_from_stored_documents(
+    db: Any, monkeypatch: Any
+) -> None:
+    """[compat] table() built from the columns a store keeps (numpy arrays) equals the table
+    built from documents() as stored (lists): dtypes, array cells and values alike."""
+    from databroker._runs.reader import RunReader
+
+    run = event_model.compose_run()
+    keys = {
+        "f32": {"source": "sim", "dtype": "number", "shape": []},
+        "n": {"source": "sim", "dtype": "integer", "shape": []},
+        "img": {"source": "sim", "dtype": "array", "shape": [2, 2]},
+        "s": {"source": "sim", "dtype": "string", "shape": []},
+    }
+    stream = run.compose_descriptor(name="primary", data_keys=keys)
+    docs: list[tuple[str, Any]] = [("start", run.start_doc), ("descriptor", stream.descriptor_doc)]
+    for i in range(5):
+        data = {"f32": np.float32(i / 3), "n": i, "img": np.full((2, 2), i), "s": f"s{i}"}
+        event = stream.compose_event(data=data, timestamps=dict.fromkeys(data, 1.0 + i))
+        docs.append(("event", event))
+    docs.append(("stop", run.compose_stop()))
+    insert_all(db, docs)
+    kept = db[-1].table()
+    original = RunReader.documents
+
+    def stored(self: Any, **kwargs: Any) -> Any:
+        return original(self, **{**kwargs, "as_stored": True})
+
+    monkeypatch.setattr(RunReader, "documents", stored)
+    from_documents = db[-1].table()
+    pandas.testing.assert_frame_equal(kept, from_documents)
+    assert [type(cell) for cell in kept["img"]] == [type(cell) for cell in from_documents["img"]]

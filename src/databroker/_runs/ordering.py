@@ -14,8 +14,14 @@ from .view import RunView
 __all__ = ["iter_run_documents", "merge_event_pages", "stored_form"]
 
 
-def iter_run_documents(run: RunView, *, strict_order: bool = True) -> Iterator[tuple[str, Any]]:
-    """Yield ``(name, doc)`` for every document of a run, unfilled, in the documented order."""
+def iter_run_documents(
+    run: RunView, *, strict_order: bool = True, as_stored: bool = True
+) -> Iterator[tuple[str, Any]]:
+    """Yield ``(name, doc)`` for every document of a run, unfilled, in the documented order.
+
+    With ``as_stored`` False event pages keep the columns they are kept with (numbers as
+    numpy arrays), for readers that build columns from them anyway.
+    """
     yield "start", run.start()
     streams = run.stream_names()
     emitted_stream_resources: set[str] = set()
@@ -45,7 +51,7 @@ def iter_run_documents(run: RunView, *, strict_order: bool = True) -> Iterator[t
         for page in run.event_pages(descriptor_uid)
     ]
     for page in merge_event_pages(pages, strict_order=strict_order):
-        yield "event_page", stored_form(page)
+        yield "event_page", stored_form(page) if as_stored else page
     stop = run.stop()
     if stop is not None:
         yield "stop", stop

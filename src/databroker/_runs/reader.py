@@ -275,13 +275,19 @@ class RunReader:
 
     # -- documents ------------------------------------------------------------------------
 
-    def documents(self, *, fill: str, strict_order: bool = True) -> Iterator[tuple[str, Any]]:
-        """Yield ``(name, doc)`` for every document of the run, in the documented order."""
+    def documents(
+        self, *, fill: str, strict_order: bool = True, as_stored: bool = True
+    ) -> Iterator[tuple[str, Any]]:
+        """Yield ``(name, doc)`` for every document of the run, in the documented order.
+
+        ``as_stored=False`` (unfilled only) leaves event page columns as they are kept
+        (numbers as numpy arrays), for readers that build columns from them.
+        """
         coerce = coercion_for_fill(fill)
-        documents = iter_run_documents(self.view, strict_order=strict_order)
         if coerce is None:
-            yield from documents
+            yield from iter_run_documents(self.view, strict_order=strict_order, as_stored=as_stored)
             return
+        documents = iter_run_documents(self.view, strict_order=strict_order)
         from .._documents.classes import wrap
 
         filler = self.filler(coerce)

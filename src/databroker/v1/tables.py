@@ -30,6 +30,8 @@ def _column(chunks: Sequence[Any]) -> np.ndarray:
     Scalars keep their numpy type (integers stay integers); arrays, strings, mixed values and
     None go into an object column holding one value per row.
     """
+    # Columns kept as numpy arrays are taken as the stored lists of plain values would be.
+    chunks = [_as_stored(chunk) for chunk in chunks]
     try:
         parts = [np.asarray(chunk) for chunk in chunks]
     except ValueError:  # ragged arrays inside one page
@@ -41,6 +43,18 @@ def _column(chunks: Sequence[Any]) -> np.ndarray:
     for i, value in enumerate(values):  # item by item: equal-shape arrays must not broadcast
         column[i] = value
     return column
+
+
+#: Array types that a list of their plain values converts back to unchanged.
+_PLAIN_DTYPES = frozenset(np.dtype(t) for t in ("float64", "int64", "bool", "complex128"))
+
+
+def _as_stored(chunk: Any) -> Any:
+    """A page column as documents() stores it: an array other than a 1-D column of plain
+    numbers becomes its list of values (so cells and dtypes are as from stored lists)."""
+    if isinstance(chunk, np.ndarray) and (chunk.ndim != 1 or chunk.dtype not in _PLAIN_DTYPES):
+        return chunk.tolist()
+    return chunk
 
 
 def _block(
@@ -108,7 +122,15 @@ def _header_blocks(
     streams: set[str] = set()
     stop = None
     # One pass; strict_order=False keeps pages whole, which is all a columnar table needs.
-    for name, doc in run.documents(fill="yes" if fill else "no", strict_order=False):
+    # Unfilled pages as kept (numpy columns) when the run can give them: not converted to
+    # lists for documents() only to be converted back here.
+    reader = getattr(run, "reader", None)
+    documents = (
+        reader.documents(fill="no", strict_order=False, as_stored=False)
+        if not fill and reader is not None
+        else run.documents(fill="yes" if fill else "no", strict_order=False)
+    )
+    for name, doc in documents:
         if name == "descriptor":
             streams.add(doc.get("name") or "primary")
             if (doc.get("name") or "primary") == stream_name:
