@@ -7,7 +7,9 @@ queries (:mod:`databroker._tiled.queries`) and answered by the store's index; co
 sorting and paging come from the store's listing (newest first by start time), and a page of
 runs gets its stop documents in one bulk read. A query on a ``stop.`` key is evaluated on the
 stop documents of the runs the search lists so far (one bulk read) and narrows the catalog to
-those runs' uids. No run is opened until one of its streams is.
+those runs' uids. No run is opened until one of its streams is, or until it is looked up
+(by key, or as a page of one run: ``catalog[-1]``, a scan_id, a partial uid), when its answer
+carries its streams (:meth:`~databroker._tiled.run.RunAdapter.looked_up`).
 """
 
 from __future__ import annotations
@@ -184,11 +186,11 @@ class CatalogAdapter(ContainerAdapter[RunAdapter]):
     def __getitem__(self, key: str) -> RunAdapter:
         run = self._runs.get(key) if not self._clauses else None
         if run is not None and run.stop_doc is not None:
-            return run
+            return run.looked_up()
         start = self.store.get_start(key, self.query) if isinstance(key, str) else None
         if start is None:
             raise KeyError(key)
-        return self._run(start, None, needs_stop=True)
+        return self._run(start, None, needs_stop=True).looked_up()
 
     def _run(self, start: Doc, stop: Doc | None, *, needs_stop: bool) -> RunAdapter:
         """The (cached) adapter of one run; a cached run still without a stop looks again."""
@@ -239,7 +241,9 @@ class CatalogAdapter(ContainerAdapter[RunAdapter]):
         missing = [doc["uid"] for doc in starts if not self._has_stop(doc["uid"])]
         stops = self.store.stops(missing) if missing else {}
         for doc in starts:
-            yield doc["uid"], self._run(doc, stops.get(doc["uid"]), needs_stop=False)
+            run = self._run(doc, stops.get(doc["uid"]), needs_stop=False)
+            # A page of one run is a lookup (``catalog[-1]``, by scan_id, by partial uid).
+            yield doc["uid"], run.looked_up() if len(starts) == 1 else run
 
     def _has_stop(self, uid: str) -> bool:
         run = self._runs.peek(uid)

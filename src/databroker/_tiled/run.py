@@ -15,6 +15,7 @@ time (a 100,000-event stream of ten fields: 50 ms of dask per request before).
 
 from __future__ import annotations
 
+import copy
 import datetime
 import threading
 from collections.abc import Iterator, Mapping
@@ -98,8 +99,23 @@ def summary(start: Mapping[str, Any], stop: Mapping[str, Any] | None) -> dict[st
     }
 
 
+class _Opened:
+    """What a run keeps once opened, shared by the run and its looked-up views."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reader: RunReader | None = None
+        self.streams: dict[str, MapAdapter] = {}
+
+
 class RunAdapter(ContainerAdapter[MapAdapter]):
-    """One run: metadata from its start and stop documents, streams opened on first use."""
+    """One run: metadata from its start and stop documents, streams opened on first use.
+
+    A run looked up by key (:meth:`looked_up`) sends its streams (their metadata, the
+    descriptors) inside its own answer, as Tiled's inlined contents: the stock client then
+    reaches ``run.primary`` without asking again (it asks twice otherwise). Runs listed in
+    a page of search results do not, so that listing runs reads no descriptors.
+    """
 
     structure_family = StructureFamily.container
 
@@ -118,9 +134,8 @@ class RunAdapter(ContainerAdapter[MapAdapter]):
         self.must_revalidate = True
         self.metadata_stale_at = None
         self.entries_stale_at = None
-        self._reader: RunReader | None = None
-        self._streams: dict[str, MapAdapter] = {}
-        self._lock = threading.Lock()
+        self._opened = _Opened()
+        self._inline_streams = False
 
     @property
     def uid(self) -> str:
@@ -131,21 +146,32 @@ class RunAdapter(ContainerAdapter[MapAdapter]):
     def reader(self) -> RunReader:
         """The run opened for reading: kept once the run has stopped; while it is being taken,
         opened anew for each request, so that the events published since are served."""
-        with self._lock:
-            if self._reader is not None:
-                return self._reader
+        opened = self._opened
+        with opened.lock:
+            if opened.reader is not None:
+                return opened.reader
             reader = self.read_context.open_run(self.store, self.uid)
             if self.stop_doc is not None:
-                self._reader = reader
+                opened.reader = reader
             return reader
 
     def set_stop(self, stop: Doc | None) -> None:
         """Record the run's stop document as the store now has it (a run that has just
         stopped forgets the streams it served while it was being taken)."""
-        with self._lock:
+        with self._opened.lock:
             if self.stop_doc is None and stop is not None:
-                self._reader, self._streams = None, {}
+                self._opened.reader, self._opened.streams = None, {}
             self.stop_doc = plain(stop)
+
+    def looked_up(self) -> RunAdapter:
+        """This run as answered to a lookup by key: the same run, its streams inlined."""
+        view = copy.copy(self)
+        view._inline_streams = True
+        return view
+
+    def inlined_contents_enabled(self, depth: int) -> bool:
+        """Whether Tiled sends the streams inside this run's answer (see :meth:`looked_up`)."""
+        return self._inline_streams and depth == 0
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -164,8 +190,9 @@ class RunAdapter(ContainerAdapter[MapAdapter]):
         return iter(self._names())
 
     def __getitem__(self, name: str) -> MapAdapter:
-        with self._lock:
-            stream = self._streams.get(name)
+        opened = self._opened
+        with opened.lock:
+            stream = opened.streams.get(name)
         if stream is not None:
             return stream
         if name not in self._names():
@@ -173,8 +200,8 @@ class RunAdapter(ContainerAdapter[MapAdapter]):
         stream = stream_adapter(self.reader, name)
         if self.stop_doc is None:
             return stream  # still being taken: the next request reads the events added since
-        with self._lock:
-            return self._streams.setdefault(name, stream)
+        with opened.lock:
+            return opened.streams.setdefault(name, stream)
 
     def keys(self) -> KeysView:
         return KeysView(lambda: len(self), self._keys_slice)
