@@ -129,3 +129,40 @@ def test_registry_pickles_unloaded() -> None:
     copy = pickle.loads(pickle.dumps(handlers))
     assert set(copy) == set(handlers)
     assert copy["application/x-hdf5"] is handlers["application/x-hdf5"]
+
+
+def test_scalar_runs_are_read_without_listing_handler_entry_points(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    """[new] Opening a catalog, searching it and reading a stream without external fields
+    list no handler entry points; the first look at the registry does, once."""
+    import event_model
+
+    import databroker
+    from databroker._fill import registry
+
+    listed: list[str] = []
+    original = registry._entry_points
+
+    def counting(group: str) -> Any:
+        listed.append(group)
+        return original(group)
+
+    monkeypatch.setattr(registry, "_entry_points", counting)
+    run = event_model.compose_run()
+    keys = {"x": {"source": "sim", "dtype": "number", "shape": []}}
+    stream = run.compose_descriptor(name="primary", data_keys=keys)
+    write = databroker.open_catalog(str(tmp_path / "*.msgpack")).serializer()
+    for name, doc in [
+        ("start", run.start_doc),
+        ("descriptor", stream.descriptor_doc),
+        ("event", stream.compose_event(data={"x": 1.0}, timestamps={"x": 1.0})),
+        ("stop", run.compose_stop()),
+    ]:
+        write(name, doc)
+    catalog = databroker.open_catalog(str(tmp_path))
+    results = catalog.search({"uid": run.start_doc["uid"]})
+    assert results[-1].primary.read()["x"].values.tolist() == [1.0]
+    assert listed == []
+    assert "NPY_SEQ" in results.handler_registry
+    assert listed == ["databroker.handlers"]

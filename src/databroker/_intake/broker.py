@@ -323,7 +323,7 @@ class Broker(display.RichDisplay, Catalog):
         Broker.__init__(
             new,
             store,
-            handler_registry=context.handler_registry,
+            handler_registry=context.handler_registry_for_copy(),
             root_map=context.root_map,
             filler_class=context.filler_class,
             transforms=context.transforms_arg,

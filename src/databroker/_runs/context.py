@@ -8,6 +8,7 @@ adapter) opens runs through :meth:`ReadContext.open_run` / :meth:`ReadContext.re
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,17 +45,18 @@ class ReadContext:
         transforms: Mapping[str, Any] | None = None,
         catalog_dir: str | None = None,
     ) -> None:
-        from .._fill import discover_handlers, parse_handler_registry
+        from .._fill import parse_handler_registry
         from .._fill.imports import import_object
         from .transforms import parse_transforms
 
         self.transforms_arg = transforms
         self.transforms = parse_transforms(transforms)
-        self.handler_registry: dict[str, Any] = (
-            discover_handlers()
-            if handler_registry is None
-            else parse_handler_registry(handler_registry)
+        # Installed handlers are discovered when first needed (reading external data, or
+        # looking at the registry): a catalog of scalar runs never lists the entry points.
+        self._handler_registry: dict[str, Any] | None = (
+            None if handler_registry is None else parse_handler_registry(handler_registry)
         )
+        self._discovery_lock = threading.Lock()
         self.root_map: dict[str, str] = root_map if root_map is not None else {}
         # The default stays a dotted path, imported when a Filler is first built (importing
         # event-model costs a first read ~60 ms); any other path is imported now, to fail early.
@@ -64,6 +66,24 @@ class ReadContext:
             else filler_class
         )
         self.catalog_dir = catalog_dir
+
+    @property
+    def handler_registry(self) -> dict[str, Any]:
+        """``{spec: handler}``: the given registry, or the installed handlers (discovered on
+        first use, each loaded only when a resource of its spec is read)."""
+        if self._handler_registry is None:
+            with self._discovery_lock:
+                if self._handler_registry is None:
+                    from .._fill import discover_handlers
+
+                    self._handler_registry = discover_handlers()
+        return self._handler_registry
+
+    def handler_registry_for_copy(self) -> dict[str, Any] | None:
+        """What a copy of this context (a catalog's search results) is given: the registry
+        if it is known already (with any handler registered since), else None (the copy
+        discovers the installed handlers itself, when it needs them)."""
+        return self._handler_registry
 
     def resolved_root_map(self) -> dict[str, str]:
         """The root_map with relative local roots made absolute against ``catalog_dir``."""
