@@ -11,6 +11,7 @@ import json
 import os
 import warnings
 from collections.abc import Callable, Iterator, Mapping
+from itertools import accumulate
 from typing import Any
 
 from ..._documents.routing import pair_problem
@@ -232,15 +233,22 @@ def scan_outline(
                 pending += block
                 continue
             chunk, pending = pending + block[:cut], block[cut:]
-            for line in chunk.split(b"\n")[:-1]:
-                start, number = position, line_number
-                position += len(line) + 1
-                line_number += 1
-                if line.startswith(_SKIPPED_PREFIXES) or not line or line.isspace():
+            lines = chunk.split(b"\n")
+            lines.pop()  # the empty string after the chunk's final newline
+            # Event and datum lines (nearly all) are passed over in one comprehension; the
+            # offsets of the others are counted only if there are any.
+            kept = [i for i, line in enumerate(lines) if not line.startswith(_SKIPPED_PREFIXES)]
+            before = list(accumulate(map(len, lines), initial=0)) if kept else []
+            for i in kept:
+                line = lines[i]
+                if not line or line.isspace():
                     continue
-                name, doc = _decode_line(line, path, number, start, lines_before)
+                start = position + before[i] + i
+                name, doc = _decode_line(line, path, line_number + i, start, lines_before)
                 if not name.startswith(("event", "datum", "bulk_")):
-                    add(name, doc, start, position)
+                    add(name, doc, start, start + len(line) + 1)
+            position += len(chunk)
+            line_number += len(lines)
     return position
 
 
