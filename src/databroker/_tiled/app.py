@@ -135,7 +135,9 @@ def build_app(
     server_settings: dict[str, Any] | None = None,
 ) -> Any:
     """Return the ASGI app serving ``tree``, read-only, with our compression choices
-    (:mod:`databroker._tiled.codecs`) and unknown filters refused.
+    (:mod:`databroker._tiled.codecs`), Arrow tables written from the columns
+    (:mod:`databroker._tiled.serializers`), Tiled's settings resolved once per app
+    (:class:`SettingsResolvedOnce`) and unknown filters refused.
 
     Parameters
     ----------
@@ -154,6 +156,7 @@ def build_app(
     from tiled.server.app import build_app as tiled_build_app
 
     from .codecs import compression_registry
+    from .serializers import serialization_registry
 
     if authentication is None:
         if public:
@@ -165,6 +168,7 @@ def build_app(
         authentication=authentication,
         server_settings=server_settings,
         compression_registry=compression_registry(),
+        serialization_registry=serialization_registry(),
     )
     _resolve_settings_once(app)
     app.add_middleware(RefuseUnknownFilters)
