@@ -98,3 +98,28 @@ def test_builtin_stream_readers_discovered() -> None:
     registry = discover_handlers()
     assert registry["application/x-hdf5"] is HDF5StreamReader
     assert registry["multipart/related;type=image/tiff"] is TiffSequenceStreamReader
+
+
+def test_entry_points_are_listed_again_after_an_installation(monkeypatch, tmp_path):
+    """[new] Handler entry points are listed once per process, and again once a directory
+    on sys.path changes (a package was installed there)."""
+    import importlib.metadata
+    import os
+    import sys
+
+    calls = []
+    original = importlib.metadata.entry_points
+
+    def counting(**kwargs):
+        calls.append(kwargs)
+        return original(**kwargs)
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", counting)
+    monkeypatch.setattr(sys, "path", [*sys.path, str(tmp_path)])
+    first = registry._entry_points("databroker.handlers")
+    assert registry._entry_points("databroker.handlers") == first
+    assert len(calls) == 1
+    (tmp_path / "newly_installed.dist-info").mkdir()
+    os.utime(tmp_path, ns=(1, 1))  # an mtime no earlier listing can have seen
+    registry._entry_points("databroker.handlers")
+    assert len(calls) == 2

@@ -9,6 +9,9 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.metadata
+import os
+import sys
+import threading
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -52,8 +55,36 @@ def parse_handler_registry(handler_registry: Mapping[str, Any] | None) -> dict[s
 
 
 def _entry_points(group: str) -> Iterable[importlib.metadata.EntryPoint]:
-    """Return the installed entry points of ``group`` (a seam for tests)."""
-    return importlib.metadata.entry_points(group=group)
+    """Return the installed entry points of ``group`` (a seam for tests).
+
+    Listing them reads the metadata of every installed distribution (about 10 ms), so the
+    list is kept per process while no directory on ``sys.path`` changes: a package installed
+    since (pip writes into site-packages) is found by the next catalog.
+    """
+    signature = _path_signature()
+    with _LISTED_LOCK:
+        known = _LISTED.get(group)
+    if known is not None and known[0] == signature:
+        return known[1]
+    found = tuple(importlib.metadata.entry_points(group=group))
+    with _LISTED_LOCK:
+        _LISTED[group] = (signature, found)
+    return found
+
+
+_LISTED: dict[str, tuple[tuple[Any, ...], tuple[importlib.metadata.EntryPoint, ...]]] = {}
+_LISTED_LOCK = threading.Lock()
+
+
+def _path_signature() -> tuple[Any, ...]:
+    """``sys.path`` with each directory's mtime: what an installation changes."""
+    signature: list[tuple[str, int | None]] = []
+    for entry in sys.path:
+        try:
+            signature.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            signature.append((entry, None))
+    return tuple(signature)
 
 
 def _distribution_name(entry_point: importlib.metadata.EntryPoint) -> str:
