@@ -8,6 +8,7 @@ arrays are rejected as corrupt data.
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from collections.abc import Generator, Iterator, Mapping
@@ -116,16 +117,18 @@ def _decode(
                     break
                 except _DECODE_ERRORS as exc:
                     raise _corrupt(path, position, str(exc) or "not msgpack") from None
-                if not (
-                    type(obj) is list
-                    and len(obj) == 2
-                    and type(obj[1]) is dict
-                    and obj[0] in _RECORD_NAMES
-                ):
-                    raise _corrupt(path, position, pair_problem(obj) or "not a document")
+                _check_pair(obj, path, position)
                 position = offset + unpacker.tell()
                 yield position, obj[0], obj[1]
     return position if position < read_to else None
+
+
+def _check_pair(obj: Any, path: str, position: int) -> None:
+    """Raise our error unless ``obj`` is a ``[name, doc]`` pair with a known name."""
+    if not (
+        type(obj) is list and len(obj) == 2 and type(obj[1]) is dict and obj[0] in _RECORD_NAMES
+    ):
+        raise _corrupt(path, position, pair_problem(obj) or "not a document")
 
 
 def read_blocks(file: BinaryIO, offset: int) -> Iterator[bytes]:
@@ -164,6 +167,17 @@ def read_first_document(path: FileSource) -> tuple[str, dict[str, Any]] | None:
     CorruptFileError
         The first bytes do not decode to a ``[name, doc]`` pair with a known name.
     """
+    if isinstance(path, io.BytesIO):  # a small file read whole by a catalog scan
+        unpacker = _unpacker()
+        unpacker.feed(path.getbuffer())
+        try:
+            obj = unpacker.unpack()
+        except msgpack.OutOfData:
+            return None
+        except _DECODE_ERRORS as exc:
+            raise _corrupt(source_name(path), 0, str(exc) or "not msgpack") from None
+        _check_pair(obj, source_name(path), 0)
+        return obj[0], obj[1]
     documents = _decode(path, 0)
     try:
         _, name, doc = next(documents)
