@@ -63,8 +63,10 @@ def _not_regular(name: str, mode: int) -> RunFileUnavailable:
     return error
 
 
-def open_run_file(path: str | os.PathLike[str]) -> BinaryIO:
+def open_run_file(path: str | os.PathLike[str], buffering: int = -1) -> BinaryIO:
     """Open the run file ``path`` for reading, refusing anything but a regular file.
+
+    ``buffering`` is ``open``'s (the size of the read buffer; -1: the default).
 
     Raises
     ------
@@ -86,7 +88,7 @@ def open_run_file(path: str | os.PathLike[str]) -> BinaryIO:
         if not stat.S_ISREG(mode):
             raise _not_regular(name, mode)
         # Through open() (not fdopen) so that the file's ``name`` is its path, for messages.
-        return open(name, "rb", opener=lambda _path, _flags: descriptor)
+        return open(name, "rb", buffering, opener=lambda _path, _flags: descriptor)
     except BaseException:
         os.close(descriptor)
         raise
