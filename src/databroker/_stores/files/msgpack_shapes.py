@@ -194,9 +194,10 @@ def _array(record: bytes, at: int, size: int, path: Path, values: list[_Value]) 
     return at
 
 
-#: Records compared per step: small first (a run may be short), then larger.
+#: Records compared per step: small first (a run may be short), then larger, up to what
+#: keeps the step's arrays in the processor's cache.
 _FIRST_STEP = 64
-_MAX_STEP = 1 << 15
+_MAX_STEP = 1 << 12
 
 
 def matching_records(buffer: Any, offset: int, shape: RecordShape, limit: int) -> int:
@@ -219,10 +220,11 @@ def matching_records(buffer: Any, offset: int, shape: RecordShape, limit: int) -
     """
     length = shape.length
     available = min(limit, (len(buffer) - offset) // length)
+    scratch = _Scratch(min(available, _MAX_STEP), shape._words.size)
     count, step = 0, _FIRST_STEP
     while count < available:
         rows = min(step, available - count)
-        matched = _matches(buffer, offset + count * length, rows, shape)
+        matched = _matches(buffer, offset + count * length, rows, shape, scratch)
         count += matched
         if matched < rows:
             break
@@ -230,18 +232,32 @@ def matching_records(buffer: Any, offset: int, shape: RecordShape, limit: int) -
     return count
 
 
-def _matches(buffer: Any, offset: int, rows: int, shape: RecordShape) -> int:
+class _Scratch:
+    """Arrays reused by every comparison of one count (no allocation per step)."""
+
+    __slots__ = ("equal", "masked")
+
+    def __init__(self, rows: int, words: int) -> None:
+        self.masked = np.empty((rows, words), dtype="<u8")
+        self.equal = np.empty((rows, words), dtype=bool)
+
+
+def _matches(buffer: Any, offset: int, rows: int, shape: RecordShape, scratch: _Scratch) -> int:
     """How many of ``rows`` records from ``offset`` match, counted from the first."""
     length = shape.length
     table = np.frombuffer(buffer, dtype=np.uint8, count=rows * length, offset=offset)
     table = table.reshape(rows, length)
-    good = np.ones(rows, dtype=bool)
     words = shape._words.size
     if words:
         as_words = np.ndarray(
             (rows, words), dtype="<u8", buffer=table, strides=(length, 8)
         )  # unaligned loads of 8 bytes: one comparison per word of each record
-        good &= ((as_words & shape._word_mask) == shape._words).all(axis=1)
+        masked, equal = scratch.masked[:rows], scratch.equal[:rows]
+        np.bitwise_and(as_words, shape._word_mask, out=masked)
+        np.equal(masked, shape._words, out=equal)
+        good = equal.all(axis=1)
+    else:
+        good = np.ones(rows, dtype=bool)
     if shape._tail.size:
         tail = table[:, words * 8 :]
         good &= ((tail & shape._tail_mask) == shape._tail).all(axis=1)
