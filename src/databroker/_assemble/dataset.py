@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,10 +14,12 @@ from .._fill import is_datum_field, is_stream_field
 from .checks import check_values
 from .columns import event_parts, gather, gather_timestamps
 from .dims import DimNamer
-from .external_columns import ExternalPlan, plan_external
 from .fields import check_declared_shapes, data_key_of, object_of, select_fields
 from .rows import Rows, StreamTable, read_stream_table
 from .stream_data import StreamData
+
+if TYPE_CHECKING:
+    from .external_columns import ExternalPlan
 
 __all__ = ["build_dataset", "build_timestamps", "dataset_metadata", "row_coords", "variable"]
 
@@ -59,6 +61,8 @@ def _plan(
     data_key = data_key_of(stream.descriptors, field)
     check_declared_shapes(stream.descriptors, field)
     if is_datum_field(data_key) or is_stream_field(data_key):
+        from .external_columns import plan_external  # only streams with external data
+
         return plan_external(field, data_key, table, owner_uids, stream.loader)
     validate = partial(check_values, field, data_key, owner_uids=owner_uids, place=table.place)
     parts = event_parts(table, field)
@@ -102,7 +106,7 @@ def build_dataset(
     if lazy:  # read() returns numpy and must not import dask.array (scipy, numba)
         import dask.array as da
     for field, plan in plans.items():
-        values: Any = plan.load(lazy=lazy) if isinstance(plan, ExternalPlan) else plan
+        values: Any = plan if isinstance(plan, np.ndarray) else plan.load(lazy=lazy)
         if lazy and not isinstance(values, da.Array):
             values = da.from_array(values, chunks=-1)
         data_key = data_key_of(stream.descriptors, field)
