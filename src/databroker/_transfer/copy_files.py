@@ -6,7 +6,7 @@ import contextlib
 import os
 import shutil
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..errors import InvalidDocument
@@ -175,3 +175,16 @@ def copy_resource_files(
     pairs = relocate(list_files(resource), local_root, new_root, resource_uid=resource.get("uid"))
     copy_pairs(pairs, file_rename_hook)
     return pairs
+
+
+@contextlib.contextmanager
+def removed_on_failure() -> Iterator[list[str]]:
+    """Yield a list for the paths a step adds; if the step raises, remove them again."""
+    added: list[str] = []
+    try:
+        yield added
+    except BaseException:
+        for path in added:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        raise

@@ -8,7 +8,6 @@ place below ``external_root``.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import posixpath
 import shutil
@@ -17,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import ChecksumMismatch, TransferError
+from .copy_files import removed_on_failure
 from .records import sha256_of
 from .report import copy_and_hash, maybe_progress
 from .sink import copy_stream
@@ -83,9 +83,8 @@ def commit_files(files: list[dict[str, Any]], stage: str, external_root: str) ->
     A file already at its place with the same sha256 is kept; with other content it is a
     :class:`~databroker.errors.TransferError` (what was moved is removed again).
     """
-    added: list[str] = []
     directories: set[str] = set()
-    try:
+    with removed_on_failure() as added:
         for index, record in enumerate(files):
             final = os.path.join(external_root, record["relative"])
             if os.path.exists(final):
@@ -101,9 +100,4 @@ def commit_files(files: list[dict[str, Any]], stage: str, external_root: str) ->
                 directories.add(directory)
             os.replace(_staged_name(stage, index, record["relative"]), final)
             added.append(final)
-    except BaseException:
-        for path in added:
-            with contextlib.suppress(OSError):
-                os.remove(path)
-        raise
     return added

@@ -10,7 +10,6 @@ run file is staged are they moved into place, each with a hard link that never r
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import io
 import os
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import BundleFormatError, ChecksumMismatch, TransferError
+from .copy_files import removed_on_failure
 from .sink import copy_stream
 
 __all__ = ["RawRunFile", "StagedRunFiles"]
@@ -123,16 +123,10 @@ class StagedRunFiles:
         TransferError
             A file is in the way (named), or moving failed; what was moved is removed.
         """
-        added: list[str] = []
-        try:
+        with removed_on_failure() as added:
             for staged, final in self.pairs:
                 _move(staged, final)
                 added.append(final)
-        except BaseException:
-            for path in added:
-                with contextlib.suppress(OSError):
-                    os.remove(path)
-            raise
         return added
 
     def discard(self) -> None:
