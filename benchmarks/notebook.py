@@ -26,7 +26,7 @@ from typing import Any
 
 from .data import singles_run
 from .report import Row, Sample, Target
-from .timing import CheckFailed, check, freeze, measure
+from .timing import check, freeze, measure, run_python
 
 __all__ = ["notebook"]
 
@@ -79,16 +79,8 @@ def _import_floor(modules: str, env: dict[str, str]) -> float:
 
 def _first_read(directory: Path, events: int, env: dict[str, str]) -> float:
     """Seconds of import + open + first read in a fresh interpreter, the result checked."""
-    done = subprocess.run(
-        [sys.executable, "-c", _FIRST_READ_CODE, str(directory)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-    )
-    if done.returncode != 0:
-        raise CheckFailed(f"first read exited {done.returncode}: {done.stderr[-2000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    output = run_python(["-c", _FIRST_READ_CODE, str(directory)], env=env)
+    result = json.loads(output.strip().splitlines()[-1])
     check(result["rows"] == events, f"read {result['rows']} rows of {events}")
     check(not result["dask.array"], "read() imported dask.array")
     return float(result["seconds"])

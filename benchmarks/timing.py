@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from .report import Sample
 
-__all__ = ["CheckFailed", "check", "freeze", "measure", "peak_memory", "time_import"]
+__all__ = ["CheckFailed", "check", "freeze", "measure", "peak_memory", "run_python", "time_import"]
 
 T = TypeVar("T")
 
@@ -57,12 +57,17 @@ def freeze() -> None:
     gc.freeze()
 
 
-def _python(code_or_args: list[str], cwd: Path | None = None) -> str:
+def run_python(
+    code_or_args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> str:
+    """Run a fresh interpreter with these arguments; return its output (CheckFailed if it
+    fails)."""
     done = subprocess.run(
         [sys.executable, *code_or_args],
         capture_output=True,
         text=True,
         cwd=cwd,
+        env=env,
         check=False,
     )
     if done.returncode != 0:
@@ -82,7 +87,7 @@ def time_import(repeat: int) -> Sample:
     """Time ``import databroker`` in ``repeat`` fresh interpreters."""
     values = []
     for _ in range(repeat):
-        seconds, imported = _python(["-c", _IMPORT_CODE]).split()
+        seconds, imported = run_python(["-c", _IMPORT_CODE]).split()
         check(imported == "True", "the subprocess did not import databroker")
         values.append(float(seconds))
     return Sample(tuple(values))
@@ -91,5 +96,5 @@ def time_import(repeat: int) -> Sample:
 def peak_memory(backend: str, scale: str, workdir: Path) -> dict[str, Any]:
     """Run :mod:`benchmarks.memory` in a subprocess and return what it reports."""
     root = Path(__file__).resolve().parent.parent
-    output = _python(["-m", "benchmarks.memory", backend, scale, str(workdir)], cwd=root)
+    output = run_python(["-m", "benchmarks.memory", backend, scale, str(workdir)], cwd=root)
     return dict(json.loads(output.strip().splitlines()[-1]))
